@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "FieldSync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fieldsync-server", targets: ["FieldSyncServerMain"]),
+        .executable(name: "fieldsync", targets: ["FieldSyncCLI"]),
+        .library(name: "FieldSyncCore", targets: ["FieldSyncCore"]),
+        .library(name: "FieldSyncGeometry", targets: ["FieldSyncGeometry"]),
+        .library(name: "FieldSyncServer", targets: ["FieldSyncServer"]),
+        .library(name: "FieldSyncClient", targets: ["FieldSyncClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    ],
+    targets: [
+        // libgeos_c, found through pkg-config; see Sources/CGEOS/shim.h.
+        .systemLibrary(
+            name: "CGEOS",
+            pkgConfig: "geos",
+            providers: [.apt(["libgeos-dev"])]
+        ),
+        // Wire types and sync semantics. No I/O: shared by server and CLI.
+        .target(name: "FieldSyncCore"),
+        // GEOS: validation, repair, simplification; values cross threads as WKB.
+        .target(name: "FieldSyncGeometry", dependencies: ["CGEOS", "FieldSyncCore"]),
+        .target(
+            name: "FieldSyncServer",
+            dependencies: [
+                "FieldSyncCore",
+                "FieldSyncGeometry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .executableTarget(
+            name: "FieldSyncServerMain",
+            dependencies: [
+                "FieldSyncServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(
+            name: "FieldSyncClient",
+            dependencies: [
+                "FieldSyncCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "FieldSyncCLI",
+            dependencies: [
+                "FieldSyncClient",
+                "FieldSyncCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FieldSyncCoreTests", dependencies: ["FieldSyncCore"]),
+        .testTarget(name: "FieldSyncGeometryTests", dependencies: ["FieldSyncGeometry"]),
+        .testTarget(
+            name: "FieldSyncServerTests",
+            dependencies: [
+                "FieldSyncServer",
+                "FieldSyncClient",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,96 @@
+/// The sync state of one mutable record (instance, entity or org unit): every field
+/// as a multi-value register, and the record's version vector.
+///
+/// Each field holds the set of its concurrent values, stored in precedence order
+/// (the visible value first; see `FieldValue.takesPrecedence(over:)`), so equal
+/// states are equal values and encode to the same JSON. Fields never hold an empty
+/// list. The version is the pointwise maximum of the dots of all writes applied and
+/// covers the dot of every value held.
+///
+/// Stored as `{"fields":{"name":[FIELDVALUE, …]},"version":{"dev-b":7}}`. Arrays are
+/// in precedence order, so equal states give equal JSON up to member order (jsonb
+/// ignores it; use `JSONEncoder`'s `.sortedKeys` for byte-identical text).
+public struct RecordState: Sendable, Hashable, Codable {
+    /// Field name → its values, visible value first.
+    public internal(set) var fields: [String: [FieldValue]]
+    /// The pointwise maximum of the dots of all writes applied.
+    public internal(set) var version: VersionVector
+
+    /// The state of a record that does not exist yet: no fields, empty version.
+    public init() {
+        fields = [:]
+        version = VersionVector()
+    }
+
+    /// A state with the given values, normalised: values sorted in precedence order,
+    /// one value per dot within a field (the one that takes precedence), empty fields
+    /// dropped, and the version raised to cover every value's dot.
+    public init(fields: [String: [FieldValue]], version: VersionVector) {
+        var normalised: [String: [FieldValue]] = [:]
+        var version = version
+        for (name, values) in fields {
+            var byDot: [Dot: FieldValue] = [:]
+            for value in values {
+                version.include(value.dot)
+                if let kept = byDot[value.dot], kept.takesPrecedence(over: value) { continue }
+                byDot[value.dot] = value
+            }
+            if !byDot.isEmpty { normalised[name] = RecordState.sorted(Array(byDot.values)) }
+        }
+        self.fields = normalised
+        self.version = version
+    }
+
+    /// Each field's visible value: the one with the greatest (`editedAt`, replica as
+    /// UTF-8 bytes, counter). A tombstone shows as `"deleted": true`; a cleared field
+    /// as `null`.
+    public func visibleFields() -> [String: JSONValue] {
+        fields.compactMapValues { $0.first?.value }
+    }
+
+    /// The visible value of one field with its dot and time, `nil` when never written.
+    public func visibleValue(of field: String) -> FieldValue? {
+        fields[field]?.first
+    }
+
+    /// The fields in conflict (two or more values), each with all its values, the
+    /// visible one first, then in decreasing precedence.
+    public func conflicts() -> [String: [FieldValue]] {
+        fields.filter { $0.value.count >= 2 }
+    }
+
+    /// Whether any field holds two or more values.
+    public var isInConflict: Bool {
+        fields.values.contains { $0.count >= 2 }
+    }
+
+    /// Whether no write has been applied (the record does not exist).
+    public var isEmpty: Bool { version.isEmpty }
+
+    /// Values in precedence order, the visible one first.
+    static func sorted(_ values: [FieldValue]) -> [FieldValue] {
+        values.sorted { $0.takesPrecedence(over: $1) }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case fields, version
+    }
+
+    /// Decodes a stored state and normalises it (see `init(fields:version:)`).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let fields = try c.decode([String: [FieldValue]].self, forKey: .fields)
+        let version = try c.decode(VersionVector.self, forKey: .version)
+        self.init(fields: fields, version: version)
+    }
+
+    /// Encodes `fields` (values in precedence order) and `version`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        var nested = c.nestedContainer(keyedBy: NameKey.self, forKey: .fields)
+        for name in fields.keys.sorted(by: bytewiseLess) {
+            try nested.encode(fields[name] ?? [], forKey: NameKey(name))
+        }
+        try c.encode(version, forKey: .version)
+    }
+}

@@ -1,0 +1,140 @@
+/// A point in time with millisecond precision, as the protocol writes it:
+/// RFC 3339 in UTC with exactly three fraction digits (`2026-11-20T08:15:30.123Z`).
+///
+/// Parsing accepts any RFC 3339 date-time with a fraction (1 to 9 digits) and a `Z`
+/// or numeric offset, normalising to UTC; digits beyond milliseconds are truncated.
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    public var millisecondsSinceEpoch: Int64
+
+    public init(millisecondsSinceEpoch: Int64) {
+        self.millisecondsSinceEpoch = millisecondsSinceEpoch
+    }
+
+    public static func < (a: Timestamp, b: Timestamp) -> Bool {
+        a.millisecondsSinceEpoch < b.millisecondsSinceEpoch
+    }
+
+    /// Parses an RFC 3339 date-time; `nil` when it is not one, has no fraction of a
+    /// second, or names an impossible date.
+    public init?(rfc3339 text: String) {
+        var utf8 = Array(text.utf8)
+        if utf8.count < 21 { return nil }
+        func digits(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= utf8.count else { return nil }
+            var v = 0
+            for i in from..<(from + count) {
+                let c = utf8[i]
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v * 10 + Int(c - 48)
+            }
+            return v
+        }
+        guard let year = digits(0, 4), utf8[4] == UInt8(ascii: "-"),
+              let month = digits(5, 2), utf8[7] == UInt8(ascii: "-"),
+              let day = digits(8, 2), utf8[10] == UInt8(ascii: "T") || utf8[10] == UInt8(ascii: "t"),
+              let hour = digits(11, 2), utf8[13] == UInt8(ascii: ":"),
+              let minute = digits(14, 2), utf8[16] == UInt8(ascii: ":"),
+              let second = digits(17, 2)
+        else { return nil }
+        guard (1...12).contains(month), day >= 1, day <= Timestamp.daysIn(month: month, year: year),
+              hour < 24, minute < 60, second < 60
+        else { return nil }
+        var i = 19
+        guard i < utf8.count, utf8[i] == UInt8(ascii: ".") else { return nil }
+        i += 1
+        var fractionDigits = 0
+        var millis = 0
+        while i < utf8.count, utf8[i] >= 48, utf8[i] <= 57 {
+            if fractionDigits < 3 { millis = millis * 10 + Int(utf8[i] - 48) }
+            fractionDigits += 1
+            i += 1
+        }
+        guard fractionDigits >= 1, fractionDigits <= 9 else { return nil }
+        for _ in fractionDigits..<3 where fractionDigits < 3 { millis *= 10 }
+        var offsetSeconds = 0
+        guard i < utf8.count else { return nil }
+        let zone = utf8[i]
+        if zone == UInt8(ascii: "Z") || zone == UInt8(ascii: "z") {
+            i += 1
+        } else if zone == UInt8(ascii: "+") || zone == UInt8(ascii: "-") {
+            guard let oh = digits(i + 1, 2), i + 3 < utf8.count, utf8[i + 3] == UInt8(ascii: ":"),
+                  let om = digits(i + 4, 2), oh < 24, om < 60
+            else { return nil }
+            offsetSeconds = (oh * 3600 + om * 60) * (zone == UInt8(ascii: "+") ? 1 : -1)
+            i += 6
+        } else {
+            return nil
+        }
+        guard i == utf8.count else { return nil }
+        utf8.removeAll()
+        let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
+        let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
+        self.millisecondsSinceEpoch = seconds * 1000 + Int64(millis)
+    }
+
+    /// `2026-11-20T08:15:30.123Z`.
+    public var description: String {
+        let ms = millisecondsSinceEpoch
+        var seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let millis = Int(ms - seconds * 1000)
+        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        seconds -= days * 86_400
+        let (y, m, d) = Timestamp.civilFromDays(Int(days))
+        days = 0
+        let hh = Int(seconds / 3600), mm = Int(seconds % 3600 / 60), ss = Int(seconds % 60)
+        func pad(_ v: Int, _ width: Int) -> String {
+            let s = String(v)
+            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(millis, 3))Z"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        let s = try c.decode(String.self)
+        guard let t = Timestamp(rfc3339: s) else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "not an RFC 3339 time with milliseconds: \(s)")
+        }
+        self = t
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+
+    static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    // Howard Hinnant's civil-from-days algorithms (proleptic Gregorian).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+}

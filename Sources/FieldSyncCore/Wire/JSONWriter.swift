@@ -1,0 +1,91 @@
+/// Compact JSON serialisation of ``JSONValue`` and of hand-built documents.
+///
+/// Object keys are written sorted, so equal values serialise to equal bytes (the
+/// server stores documents and compares answers byte-wise).
+public struct JSONWriter {
+    /// The bytes written so far.
+    public var bytes: [UInt8] = []
+
+    public init(capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Serialises one value.
+    public static func encode(_ value: JSONValue) -> [UInt8] {
+        var w = JSONWriter()
+        w.write(value)
+        return w.bytes
+    }
+
+    /// Serialises one value as a `String`.
+    public static func string(_ value: JSONValue) -> String {
+        String(decoding: encode(value), as: UTF8.self)
+    }
+
+    public mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let b): raw(b ? "true" : "false")
+        case .number(let n): write(number: n)
+        case .string(let s): write(string: s)
+        case .array(let a):
+            bytes.append(UInt8(ascii: "["))
+            for (k, e) in a.enumerated() {
+                if k > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(e)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let o):
+            bytes.append(UInt8(ascii: "{"))
+            for (k, key) in o.keys.sorted().enumerated() {
+                if k > 0 { bytes.append(UInt8(ascii: ",")) }
+                write(string: key)
+                bytes.append(UInt8(ascii: ":"))
+                write(o[key]!)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Appends ASCII text as is (for hand-built documents).
+    public mutating func raw(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// Appends bytes that are already JSON.
+    public mutating func raw(bytes more: some Sequence<UInt8>) {
+        bytes.append(contentsOf: more)
+    }
+
+    /// Writes a finite number; integers up to 2^53 without a fraction.
+    public mutating func write(number n: Double) {
+        if !n.isFinite {
+            raw("null")
+        } else if n == n.rounded(), abs(n) < 9_007_199_254_740_992 {
+            raw(String(Int64(n)))
+        } else {
+            raw(n.description)
+        }
+    }
+
+    /// Writes a quoted, escaped string.
+    public mutating func write(string s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case 0x0A: raw("\\n")
+            case 0x0D: raw("\\r")
+            case 0x09: raw("\\t")
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                raw("\\u00")
+                bytes.append(hex[Int(c >> 4)])
+                bytes.append(hex[Int(c & 0xF)])
+            default: bytes.append(c)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

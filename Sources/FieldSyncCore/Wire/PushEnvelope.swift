@@ -1,0 +1,85 @@
+import Foundation
+
+/// The envelope of `POST /v1/sync/push`: `{"batchId","deviceId","projectId"?,"items":[…]}`.
+///
+/// Items stay raw JSON here: each is interpreted on its own, so a bad item is
+/// rejected alone while the envelope's own problems fail the request (400).
+public struct PushEnvelope: Sendable {
+    public var batchId: UUID
+    public var deviceId: UUID
+    public var projectId: UUID?
+    public var items: [JSONValue]
+
+    public init(batchId: UUID, deviceId: UUID, projectId: UUID?, items: [JSONValue]) {
+        self.batchId = batchId
+        self.deviceId = deviceId
+        self.projectId = projectId
+        self.items = items
+    }
+
+    /// Reads the envelope; throws `invalid_request` naming the member at fault.
+    public init(json: JSONValue) throws(ItemError) {
+        let r = try ObjectReader(json, path: "")
+        batchId = try r.requiredUUID("batchId")
+        deviceId = try r.requiredUUID("deviceId")
+        projectId = try r.uuid("projectId")
+        guard let items = try r.array("items") else { throw ItemError.invalidRequest("items is required", field: "items") }
+        self.items = items
+    }
+
+    /// The kind of the item at `index`, if it names a known one.
+    public static func kind(of item: JSONValue) -> ItemKind? {
+        item["kind"]?.stringValue.flatMap(ItemKind.init(rawValue:))
+    }
+}
+
+/// The kinds of pushed items (and of pulled records).
+public enum ItemKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case position
+    case instance
+    case entity
+    case orgUnit
+}
+
+/// What happened to one pushed item.
+public enum PushStatus: String, Sendable, Hashable, Codable {
+    case created, updated, merged, conflict, unchanged, pending, rejected
+}
+
+/// One entry of the push answer's `results`, in the order items were sent.
+public struct PushResult: Sendable, Hashable {
+    public var id: String?
+    public var kind: String?
+    public var status: PushStatus
+    public var version: JSONValue?
+    public var error: ItemError?
+
+    public init(id: String?, kind: String?, status: PushStatus, version: JSONValue? = nil, error: ItemError? = nil) {
+        self.id = id
+        self.kind = kind
+        self.status = status
+        self.version = version
+        self.error = error
+    }
+
+    /// A rejected item.
+    public static func rejected(id: String?, kind: String?, _ error: ItemError) -> PushResult {
+        PushResult(id: id, kind: kind, status: .rejected, error: error)
+    }
+
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["status": .string(status.rawValue)]
+        o["id"] = id.map(JSONValue.string) ?? .null
+        o["kind"] = kind.map(JSONValue.string) ?? .null
+        if let version { o["version"] = version }
+        if let error { o["error"] = error.json }
+        return .object(o)
+    }
+
+    public init?(json: JSONValue) {
+        guard let s = json["status"]?.stringValue, let status = PushStatus(rawValue: s) else { return nil }
+        self.init(
+            id: json["id"]?.stringValue, kind: json["kind"]?.stringValue, status: status,
+            version: json["version"], error: json["error"].flatMap(ItemError.init(json:)))
+    }
+}

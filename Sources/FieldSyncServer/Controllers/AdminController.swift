@@ -1,0 +1,201 @@
+import FieldSyncCore
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// Accounts (superuser), projects and users (admins of an account).
+struct AdminController {
+    let database: Database
+    let config: ServerConfiguration
+    let logger: Logger
+
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.post("accounts", use: createAccount)
+        router.get("accounts", use: listAccounts)
+        router.post("projects", use: createProject)
+        router.get("projects", use: listProjects)
+        router.post("users", use: createUser)
+        router.get("users", use: listUsers)
+    }
+
+    func readBody(_ request: Request) async throws -> ObjectReader {
+        let body = try await JSONBody.read(request, limit: config.maxPushBytes)
+        do { return try ObjectReader(body, path: "") } catch { throw APIError(error, status: .badRequest) }
+    }
+
+    /// Runs a validation block, answering its ``ItemError`` as 400/422.
+    func validate<T>(_ body: () throws(ItemError) -> T) throws -> T {
+        do { return try body() } catch { throw APIError(error, status: error.code == ErrorCode.invalidRequest ? .badRequest : .unprocessableContent) }
+    }
+
+    static func name(_ r: ObjectReader, _ key: String = "name") throws(ItemError) -> String {
+        let n = try r.requiredString(key).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !n.isEmpty, n.utf8.count <= 200 else {
+            throw ItemError.invalidField(r.field(key), "\(key) must be 1 to 200 bytes of text")
+        }
+        return n
+    }
+
+    /// 409 `already_exists` for a unique violation, else rethrow.
+    static func mapUnique(_ error: any Error, field: String, what: String) -> any Error {
+        if let e = error as? PSQLError, e.serverInfo?[.sqlState] == "23505" {
+            return APIError.conflict(ErrorCode.alreadyExists, "\(what) already exists", field: field)
+        }
+        return error
+    }
+
+    @Sendable func createAccount(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        guard caller.role == .superuser else { throw APIError.forbidden("only the superuser creates accounts") }
+        let r = try await readBody(request)
+        let (id, name) = try validate { () throws(ItemError) in (try r.uuid("id") ?? UUID(), try Self.name(r)) }
+        do {
+            try await database.withConnection { [logger] c in
+                try await c.query("INSERT INTO accounts (id, name) VALUES (\(id), \(name))", logger: logger)
+            }
+        } catch { throw Self.mapUnique(error, field: "id", what: "an account with this id") }
+        context.logger.info("account created", metadata: ["account": "\(id.lowercased)"])
+        return JSONBody.response(.object(["id": .string(id.lowercased), "name": .string(name)]), status: .created)
+    }
+
+    @Sendable func listAccounts(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let items = try await database.withConnection { [logger] c in
+            try await c.query("SELECT id, name FROM accounts WHERE \(caller.accountId == nil) OR id = \(caller.accountId) ORDER BY name, id", logger: logger)
+                .collect { row -> JSONValue in
+                    let (id, name) = try row.decode((UUID, String).self)
+                    return .object(["id": .string(id.lowercased), "name": .string(name)])
+                }
+        }
+        return JSONBody.response(.object(["items": .array(items)]))
+    }
+
+    @Sendable func createProject(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        try caller.requireAdmin()
+        let account = try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+        let r = try await readBody(request)
+        let (id, name, appId) = try validate { () throws(ItemError) in
+            (try r.uuid("id") ?? UUID(), try Self.name(r), try Self.name(r, "appId"))
+        }
+        try await requireAccountExists(account)
+        do {
+            try await database.withConnection { [logger] c in
+                try await c.query("INSERT INTO projects (account_id, id, name, app_id) VALUES (\(account), \(id), \(name), \(appId))", logger: logger)
+            }
+        } catch { throw Self.mapUnique(error, field: "appId", what: "a project with this id or appId") }
+        return JSONBody.response(Self.projectJSON(id: id, name: name, appId: appId, account: account), status: .created)
+    }
+
+    static func projectJSON(id: UUID, name: String, appId: String, account: UUID) -> JSONValue {
+        .object(["id": .string(id.lowercased), "name": .string(name), "appId": .string(appId), "accountId": .string(account.lowercased)])
+    }
+
+    func requireAccountExists(_ account: UUID) async throws {
+        let exists = try await database.withConnection { [logger] c in
+            try await c.query("SELECT 1 FROM accounts WHERE id = \(account)", logger: logger).collect { _ in true }.first ?? false
+        }
+        if !exists { throw APIError.notFound("no such account") }
+    }
+
+    @Sendable func listProjects(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let account = try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+        let all = caller.role == .admin || caller.role == .superuser
+        let mine = caller.projectIds
+        let items = try await database.withConnection { [logger] c in
+            try await c.query(
+                "SELECT id, name, app_id FROM projects WHERE account_id = \(account) AND (\(all) OR id = ANY(\(mine))) ORDER BY name, id",
+                logger: logger
+            ).collect { row -> JSONValue in
+                let (id, name, appId) = try row.decode((UUID, String, String).self)
+                return Self.projectJSON(id: id, name: name, appId: appId, account: account)
+            }
+        }
+        return JSONBody.response(.object(["items": .array(items)]))
+    }
+
+    @Sendable func createUser(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        try caller.requireAdmin()
+        let account = try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+        let r = try await readBody(request)
+        struct NewUser { var id: UUID; var username: String; var password: String; var role: Role; var projects: [UUID]; var units: [UUID] }
+        let u = try validate { () throws(ItemError) -> NewUser in
+            let username = try r.requiredString("username")
+            guard username.utf8.count >= 1, username.utf8.count <= 100, !username.contains(where: { $0.isWhitespace }) else {
+                throw ItemError.invalidField("username", "username must be 1 to 100 bytes without spaces")
+            }
+            let password = try r.requiredString("password")
+            guard password.utf8.count >= 8, password.utf8.count <= 72 else {
+                throw ItemError.invalidField("password", "password must be 8 to 72 bytes long")
+            }
+            let roleName = try r.requiredString("role")
+            guard let role = Role(rawValue: roleName), Role.assignable.contains(role) else {
+                throw ItemError.invalidField("role", "role must be one of admin, supervisor, agent; got \"\(roleName)\"")
+            }
+            func uuids(_ key: String) throws(ItemError) -> [UUID] {
+                var out: [UUID] = []
+                for (k, v) in (try r.array(key) ?? []).enumerated() {
+                    guard let s = v.stringValue, let u = UUID(uuidString: s) else {
+                        throw ItemError.invalidField("\(key)[\(k)]", "\(key) must hold UUIDs")
+                    }
+                    out.append(u)
+                }
+                return out
+            }
+            return NewUser(id: try r.uuid("id") ?? UUID(), username: username, password: password, role: role,
+                           projects: try uuids("projectIds"), units: try uuids("orgUnitIds"))
+        }
+        try await requireAccountExists(account)
+        try await requireReferences(account: account, projects: u.projects, units: u.units)
+        let hash = try await AuthStore.hashPassword(u.password)
+        do {
+            try await database.withConnection { [logger] c in
+                try await c.query(
+                    """
+                    INSERT INTO users (id, account_id, username, password_hash, role, project_ids, org_unit_ids)
+                    VALUES (\(u.id), \(account), \(u.username), \(hash), \(u.role.rawValue), \(u.projects), \(u.units))
+                    """, logger: logger)
+            }
+        } catch { throw Self.mapUnique(error, field: "username", what: "a user with this username or id") }
+        return JSONBody.response(Caller(userId: u.id, username: u.username, role: u.role, accountId: account,
+                                        projectIds: u.projects, orgUnitIds: u.units, tokenHash: []).userJSON, status: .created)
+    }
+
+    /// 422 `unknown_reference` for a project or org unit not in the account.
+    func requireReferences(account: UUID, projects: [UUID], units: [UUID]) async throws {
+        let (missingProject, missingUnit) = try await database.withConnection { [logger] c in
+            try await c.query(
+                """
+                SELECT (SELECT p FROM unnest(\(projects)::uuid[]) p WHERE NOT EXISTS (SELECT 1 FROM projects WHERE account_id = \(account) AND id = p) LIMIT 1),
+                       (SELECT o FROM unnest(\(units)::uuid[]) o WHERE NOT EXISTS (SELECT 1 FROM org_units WHERE account_id = \(account) AND id = o) LIMIT 1)
+                """, logger: logger
+            ).collect { try $0.decode((UUID?, UUID?).self) }.first ?? (nil, nil)
+        }
+        if let p = missingProject {
+            throw APIError.invalid("project \(p.lowercased) does not exist in this account", field: "projectIds", code: ErrorCode.unknownReference)
+        }
+        if let o = missingUnit {
+            throw APIError.invalid("org unit \(o.lowercased) does not exist in this account", field: "orgUnitIds", code: ErrorCode.unknownReference)
+        }
+    }
+
+    @Sendable func listUsers(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        try caller.requireAdmin()
+        let account = try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+        let items = try await database.withConnection { [logger] c in
+            try await c.query(
+                "SELECT id, username, role, project_ids, org_unit_ids FROM users WHERE account_id = \(account) ORDER BY username",
+                logger: logger
+            ).collect { row -> JSONValue in
+                let (id, username, role, projects, units) = try row.decode((UUID, String, String, [UUID], [UUID]).self)
+                return Caller(userId: id, username: username, role: Role(rawValue: role) ?? .agent, accountId: account,
+                              projectIds: projects, orgUnitIds: units, tokenHash: []).userJSON
+            }
+        }
+        return JSONBody.response(.object(["items": .array(items)]))
+    }
+}

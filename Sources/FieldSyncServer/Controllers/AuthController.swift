@@ -1,0 +1,64 @@
+import FieldSyncCore
+import Foundation
+import Hummingbird
+import NIOCore
+
+/// `POST /v1/auth/token` (sign in) and `DELETE /v1/auth/token` (sign out).
+struct AuthController {
+    let auth: AuthStore
+    let config: ServerConfiguration
+
+    func addOpenRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.post("auth/token", use: signIn)
+    }
+
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.delete("auth/token", use: signOut)
+        router.get("users/me") { _, context in
+            JSONBody.response(try context.requireCaller().userJSON)
+        }
+    }
+
+    @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await JSONBody.read(request, limit: config.maxPushBytes)
+        let r: ObjectReader
+        let username: String, password: String, deviceId: UUID?
+        do {
+            r = try ObjectReader(body, path: "")
+            username = try r.requiredString("username")
+            password = try r.requiredString("password")
+            deviceId = try r.uuid("deviceId")
+        } catch {
+            throw APIError(error, status: .badRequest)
+        }
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        let keys = ["user:\(username.lowercased())", "addr:\(address)"]
+        let failures = try await auth.recentFailures(keys: keys)
+        if failures.count >= config.loginFailureLimit {
+            throw APIError.rateLimited(retryAfter: failures.retryAfter)
+        }
+        let user = try await auth.user(named: username)
+        let ok = try await AuthStore.verifyPassword(password, hash: user?.passwordHash ?? AuthStore.dummyHash)
+        guard let user, ok else {
+            try await auth.recordFailure(keys: keys)
+            context.logger.notice("sign-in refused", metadata: ["address": "\(address)"])
+            throw APIError.unauthorized("wrong username or password")
+        }
+        try await auth.clearFailures(key: keys[0])
+        let (token, expires) = try await auth.issueToken(userId: user.id, deviceId: deviceId, ttlSeconds: config.tokenTTL)
+        guard let caller = try await auth.caller(forToken: token) else {
+            throw APIError.unauthorized("the new token could not be read back")
+        }
+        return JSONBody.response(.object([
+            "token": .string(token),
+            "expiresAt": .string(expires.rfc3339),
+            "user": caller.userJSON,
+        ]))
+    }
+
+    @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        try await auth.revoke(tokenHash: caller.tokenHash)
+        return Response(status: .noContent)
+    }
+}

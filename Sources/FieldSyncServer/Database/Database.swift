@@ -1,0 +1,166 @@
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// The server's handle on PostgreSQL: a `PostgresClient` pool plus a deadline on
+/// every use, because the pool otherwise waits forever for a database that is gone.
+///
+/// Every operation either finishes within `timeout` or throws ``DatabaseUnavailable``,
+/// which the HTTP layer answers as 503 `unavailable`.
+public final class Database: Sendable {
+    public let client: PostgresClient
+    let timeout: Duration
+    let logger: Logger
+
+    public init(client: PostgresClient, timeout: Duration, logger: Logger) {
+        self.client = client
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    /// Runs `body` on a leased connection, within the deadline.
+    @discardableResult
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withDeadline(timeout) { [client] in
+            try await client.withConnection { connection in try await body(connection) }
+        }
+    }
+
+    /// Runs `body` in a transaction (BEGIN … COMMIT, ROLLBACK on error), within the
+    /// deadline. Errors thrown by `body` come back unwrapped (not as
+    /// `PostgresTransactionError`), so typed API errors keep their status.
+    @discardableResult
+    public func transaction<T: Sendable>(
+        isolation level: IsolationLevel = .readCommitted,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await withDeadline(timeout) { [client, logger] in
+            try await client.withConnection { connection in
+                try await connection.query(level.begin, logger: logger)
+                let result: T
+                do {
+                    result = try await body(connection)
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            }
+        }
+    }
+
+    /// Transaction isolation levels the server uses.
+    public enum IsolationLevel: Sendable {
+        case readCommitted, repeatableRead, serializable
+        var begin: PostgresQuery {
+            switch self {
+            case .readCommitted: "BEGIN"
+            case .repeatableRead: "BEGIN ISOLATION LEVEL REPEATABLE READ"
+            case .serializable: "BEGIN ISOLATION LEVEL SERIALIZABLE"
+            }
+        }
+    }
+
+    /// `SELECT 1` within `timeout`: is the database reachable now?
+    public func ping(timeout: Duration) async -> Bool {
+        do {
+            return try await withDeadline(timeout) { [client] in
+                let rows = try await client.query("SELECT 1")
+                for try await _ in rows {}
+                return true
+            }
+        } catch {
+            return false
+        }
+    }
+}
+
+/// The database did not answer in time, or the connection to it failed.
+public struct DatabaseUnavailable: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Runs `operation` in its own task and returns its result, or throws
+/// ``DatabaseUnavailable`` after `limit`. On a timeout the operation is cancelled and
+/// left to wind down on its own: a query stuck on a dead socket can't hold the caller.
+func withDeadline<T: Sendable>(
+    _ limit: Duration,
+    _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let race = DeadlineRace<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            race.start(continuation: continuation, limit: limit, operation: operation)
+        }
+    } onCancel: {
+        race.cancelWork()
+    }
+}
+
+/// The shared state of one ``withDeadline(_:_:)``: whichever of the work and the timer
+/// finishes first resumes the continuation; the other is cancelled.
+private final class DeadlineRace<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var work: Task<Void, Never>?
+        var timer: Task<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    func start(continuation: CheckedContinuation<T, any Error>, limit: Duration, operation: @escaping @Sendable () async throws -> T) {
+        state.withLock { $0.continuation = continuation }
+        let work = Task {
+            do {
+                self.finish(.success(try await operation()))
+            } catch {
+                self.finish(.failure(error))
+            }
+        }
+        let timer = Task {
+            do {
+                try await Task.sleep(for: limit)
+            } catch {
+                return
+            }
+            self.finish(.failure(DatabaseUnavailable(description: "the database did not answer within \(limit)")))
+        }
+        state.withLock {
+            $0.work = work
+            $0.timer = timer
+        }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let (continuation, work, timer) = state.withLock { s in
+            defer { s.continuation = nil }
+            return (s.continuation, s.work, s.timer)
+        }
+        guard let continuation else { return }
+        continuation.resume(with: result)
+        if case .failure(let e) = result, e is DatabaseUnavailable { work?.cancel() }
+        timer?.cancel()
+    }
+
+    func cancelWork() {
+        let work = state.withLock { $0.work }
+        work?.cancel()
+    }
+}
+
+extension PostgresRowSequence {
+    /// Consumes every row (releasing the connection) and decodes each with `transform`.
+    func collect<T>(_ transform: (PostgresRow) throws -> T) async throws -> [T] {
+        var out: [T] = []
+        for try await row in self { out.append(try transform(row)) }
+        return out
+    }
+
+    /// Consumes every row, discarding them.
+    func drain() async throws {
+        for try await _ in self {}
+    }
+}

@@ -1,0 +1,61 @@
+import FieldSyncCore
+import Foundation
+
+/// A user's role. The superuser belongs to no account and alone creates accounts.
+public enum Role: String, Sendable, Codable, CaseIterable {
+    case superuser, admin, supervisor, agent
+
+    /// Roles an admin may give to users of its account.
+    static let assignable: [Role] = [.admin, .supervisor, .agent]
+}
+
+/// Who is calling: resolved from the bearer token on every request (so a change to
+/// the user's units or projects takes effect on the next request).
+public struct Caller: Sendable {
+    public let userId: UUID
+    public let username: String
+    public let role: Role
+    /// `nil` for the superuser.
+    public let accountId: UUID?
+    public let projectIds: [UUID]
+    public let orgUnitIds: [UUID]
+    /// SHA-256 of the bearer token used (to revoke it); never logged.
+    let tokenHash: [UInt8]
+
+    /// The user object of the token answer and of `GET /v1/users/me`.
+    public var userJSON: JSONValue {
+        .object([
+            "id": .string(userId.lowercased),
+            "username": .string(username),
+            "role": .string(role.rawValue),
+            "accountId": accountId.map { .string($0.lowercased) } ?? .null,
+            "projectIds": .array(projectIds.map { .string($0.lowercased) }),
+            "orgUnitIds": .array(orgUnitIds.map { .string($0.lowercased) }),
+        ])
+    }
+
+    /// The account the caller acts in: its own, or for the superuser the
+    /// `accountId` query parameter.
+    func actingAccount(_ query: String?) throws -> UUID {
+        if let accountId { return accountId }
+        guard let query, let id = UUID(uuidString: query) else {
+            throw APIError.badRequest("the superuser must name the account with the accountId query parameter", field: "accountId")
+        }
+        return id
+    }
+
+    /// Admins of the account (and the superuser).
+    func requireAdmin() throws {
+        guard role == .admin || role == .superuser else {
+            throw APIError.forbidden("only an admin of the account may do this")
+        }
+    }
+
+    /// The account of a caller that must belong to one (not the superuser).
+    func requireAccount() throws -> UUID {
+        guard let accountId else {
+            throw APIError.forbidden("the superuser has no account; sign in as a user of an account to do this")
+        }
+        return accountId
+    }
+}

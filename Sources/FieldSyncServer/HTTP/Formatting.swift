@@ -1,0 +1,14 @@
+import FieldSyncCore
+import Foundation
+
+extension UUID {
+    /// The protocol writes UUIDs in lower case.
+    public var lowercased: String { uuidString.lowercased() }
+}
+
+extension Date {
+    /// RFC 3339 with milliseconds, UTC.
+    var rfc3339: String {
+        Timestamp(millisecondsSinceEpoch: Int64((timeIntervalSince1970 * 1000).rounded(.down))).description
+    }
+}
