@@ -84,7 +84,6 @@ let package = Package(
             name: "FieldSyncServerTests",
             dependencies: [
                 "FieldSyncServer",
-                "FieldSyncClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

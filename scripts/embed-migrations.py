@@ -21,7 +21,7 @@ for f in sorted((root / "Schemas/migrations").glob("*.sql")):
     sql = f.read_text()
     if '"""#' in sql:
         raise SystemExit(f"{f.name} contains the raw string delimiter")
-    parts.append(f'        Migration(version: {int(m.group(1))}, name: "{f.name}", sql: #"""\n{sql}"""#),\n')
+    parts.append(f'        Migration(version: {int(m.group(1))}, name: "{f.name}", sql: #"""\n{sql}\n"""#),\n')
 parts.append("    ]\n}\n")
 out.write_text("".join(parts))
 print(f"wrote {out.relative_to(root)}")

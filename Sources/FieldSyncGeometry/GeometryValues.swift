@@ -21,6 +21,7 @@ public struct GeometryError: Error, Sendable, Hashable, CustomStringConvertible 
         self.field = field
     }
 
+    /// `"code: message"`, for logs.
     public var description: String { "\(code): \(message)" }
 }
 
@@ -31,6 +32,7 @@ public struct GeoCoordinate: Sendable, Hashable, Codable {
     /// Latitude in degrees, [-90, 90].
     public var lat: Double
 
+    /// A coordinate from longitude and latitude in degrees.
     public init(lon: Double, lat: Double) {
         self.lon = lon
         self.lat = lat
@@ -39,11 +41,16 @@ public struct GeoCoordinate: Sendable, Hashable, Codable {
 
 /// An axis-aligned bounding box in degrees.
 public struct GeoBoundingBox: Sendable, Hashable, Codable {
+    /// Westernmost longitude.
     public var minLon: Double
+    /// Southernmost latitude.
     public var minLat: Double
+    /// Easternmost longitude.
     public var maxLon: Double
+    /// Northernmost latitude.
     public var maxLat: Double
 
+    /// A box from its extremes in degrees.
     public init(minLon: Double, minLat: Double, maxLon: Double, maxLat: Double) {
         self.minLon = minLon
         self.minLat = minLat
@@ -66,6 +73,7 @@ public struct GeoPointValue: Sendable, Hashable, Codable {
     /// Altitude (the GeoJSON position's third number), when given.
     public var alt: Double?
 
+    /// A point from longitude, latitude and optional altitude.
     public init(lon: Double, lat: Double, alt: Double? = nil) {
         self.lon = lon
         self.lat = lat
@@ -107,6 +115,7 @@ public struct NormalizedArea: Sendable, Hashable {
     /// possibly dropping parts without area.
     public var wasRepaired: Bool
 
+    /// Assembles a result (the pipeline makes these; tests and storage code may too).
     public init(
         ewkb: [UInt8], simplifiedEWKB: [UInt8], interiorPoint: GeoCoordinate,
         bbox: GeoBoundingBox, wasRepaired: Bool

@@ -91,7 +91,7 @@ struct Bootstrap: Sendable {
     }
 
     func attempt() async -> Bool {
-        for _ in 0..<10 {
+        for _ in 0..<3 {
             do {
                 let applied = try await migrator.migrate()
                 if !applied.isEmpty { logger.info("migrations applied", metadata: ["migrations": "\(applied)"]) }

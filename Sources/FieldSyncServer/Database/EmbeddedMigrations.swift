@@ -312,6 +312,7 @@ CREATE TABLE push_batches (
     created_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (account_id, batch_id)
 );
+
 """#),
     ]
 }
