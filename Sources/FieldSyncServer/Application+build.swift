@@ -58,6 +58,8 @@ public func buildApplication(
     AdminController(database: database, config: config, logger: logger).addRoutes(to: secured)
     DeviceController(database: database, config: config, logger: logger).addRoutes(to: secured)
     SyncController(database: database, config: config, logger: logger).addRoutes(to: secured)
+    CatalogController(database: database, config: config, logger: logger).addRoutes(to: secured)
+    OrgUnitController(database: database, config: config, logger: logger).addRoutes(to: secured)
 
     var app = Application(
         router: router,

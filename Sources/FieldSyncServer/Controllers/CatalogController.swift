@@ -1,0 +1,194 @@
+import FieldSyncCore
+import Foundation
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// What devices download to work offline: org-unit types, entity types, forms and
+/// their versions. Admins create them; everyone in the account lists them.
+struct CatalogController {
+    let database: Database
+    let config: ServerConfiguration
+    let logger: Logger
+    var admin: AdminController { AdminController(database: database, config: config, logger: logger) }
+
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.post("orgunit-types", use: createOrgUnitType)
+        router.get("orgunit-types", use: listOrgUnitTypes)
+        router.post("entity-types", use: createEntityType)
+        router.get("entity-types", use: listEntityTypes)
+        router.post("forms", use: createForm)
+        router.get("forms", use: listForms)
+        router.post("forms/:id/versions", use: addFormVersion)
+        router.get("forms/:id/versions", use: listFormVersions)
+    }
+
+    func account(_ request: Request, _ context: AppRequestContext, admin: Bool) throws -> UUID {
+        let caller = try context.requireCaller()
+        if admin { try caller.requireAdmin() }
+        return try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+    }
+
+    @Sendable func createOrgUnitType(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let account = try account(request, context, admin: true)
+        let r = try await admin.readBody(request)
+        let (id, name, depth) = try admin.validate { () throws(ItemError) in
+            let depth = try r.integer("depth")
+            guard let depth, depth >= 0, depth <= 100 else { throw ItemError.invalidField("depth", "depth must be a whole number from 0 to 100") }
+            return (try r.uuid("id") ?? UUID(), try AdminController.name(r), Int32(depth))
+        }
+        try await admin.requireAccountExists(account)
+        do {
+            try await database.withConnection { [logger] c in
+                try await c.query("INSERT INTO orgunit_types (account_id, id, name, depth) VALUES (\(account), \(id), \(name), \(depth))", logger: logger)
+            }
+        } catch { throw AdminController.mapUnique(error, field: "id", what: "an org-unit type with this id") }
+        return JSONBody.response(.object(["id": .string(id.lowercased), "name": .string(name), "depth": .number(Double(depth))]), status: .created)
+    }
+
+    @Sendable func listOrgUnitTypes(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let account = try account(request, context, admin: false)
+        let items = try await database.withConnection { [logger] c in
+            try await c.query("SELECT id, name, depth FROM orgunit_types WHERE account_id = \(account) ORDER BY depth, name", logger: logger)
+                .collect { row -> JSONValue in
+                    let (id, name, depth) = try row.decode((UUID, String, Int32).self)
+                    return .object(["id": .string(id.lowercased), "name": .string(name), "depth": .number(Double(depth))])
+                }
+        }
+        return JSONBody.response(.object(["items": .array(items)]))
+    }
+
+    @Sendable func createEntityType(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let account = try account(request, context, admin: true)
+        let r = try await admin.readBody(request)
+        let (id, name) = try admin.validate { () throws(ItemError) in (try r.uuid("id") ?? UUID(), try AdminController.name(r)) }
+        try await admin.requireAccountExists(account)
+        do {
+            try await database.withConnection { [logger] c in
+                try await c.query("INSERT INTO entity_types (account_id, id, name) VALUES (\(account), \(id), \(name))", logger: logger)
+            }
+        } catch { throw AdminController.mapUnique(error, field: "id", what: "an entity type with this id") }
+        return JSONBody.response(.object(["id": .string(id.lowercased), "name": .string(name)]), status: .created)
+    }
+
+    @Sendable func listEntityTypes(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let account = try account(request, context, admin: false)
+        let items = try await database.withConnection { [logger] c in
+            try await c.query("SELECT id, name FROM entity_types WHERE account_id = \(account) ORDER BY name", logger: logger)
+                .collect { row -> JSONValue in
+                    let (id, name) = try row.decode((UUID, String).self)
+                    return .object(["id": .string(id.lowercased), "name": .string(name)])
+                }
+        }
+        return JSONBody.response(.object(["items": .array(items)]))
+    }
+
+    /// Reads a form's `fields` declaration: `[{"name","type","required"?,"choices"?}]`.
+    static func formFields(_ r: ObjectReader) throws(ItemError) -> JSONValue? {
+        guard let fields = try r.array("fields") else { return nil }
+        let types: Set<String> = ["text", "integer", "decimal", "date", "select_one", "select_multiple", "geopoint"]
+        var names = Set<String>()
+        for (k, f) in fields.enumerated() {
+            let fr = try ObjectReader(f, path: "fields[\(k)]")
+            let name = try fr.requiredString("name")
+            guard !name.isEmpty, names.insert(name).inserted else { throw ItemError.invalidField(fr.field("name"), "field names must be non-empty and unique; \"\(name)\" repeats") }
+            let type = try fr.requiredString("type")
+            guard types.contains(type) else { throw ItemError.invalidField(fr.field("type"), "type must be one of \(types.sorted().joined(separator: ", ")); got \"\(type)\"") }
+            _ = try fr.bool("required")
+            let choices = try fr.array("choices")
+            if type.hasPrefix("select_") {
+                guard let choices, !choices.isEmpty, choices.allSatisfy({ $0.stringValue != nil }) else {
+                    throw ItemError.invalidField(fr.field("choices"), "\(type) needs a non-empty array of string choices")
+                }
+            }
+        }
+        return .array(fields)
+    }
+
+    static func formJSON(id: UUID, formId: String, name: String, projects: [UUID], version: String?, fields: JSONValue?) -> JSONValue {
+        .object([
+            "id": .string(id.lowercased), "formId": .string(formId), "name": .string(name),
+            "projectIds": .array(projects.map { .string($0.lowercased) }),
+            "version": version.map(JSONValue.string) ?? .null, "fields": fields ?? .null,
+        ])
+    }
+
+    @Sendable func createForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let account = try account(request, context, admin: true)
+        let r = try await admin.readBody(request)
+        struct NewForm { var id: UUID; var formId: String; var name: String; var version: String; var projects: [UUID]; var fields: JSONValue? }
+        let f = try admin.validate { () throws(ItemError) -> NewForm in
+            var projects: [UUID] = []
+            for (k, v) in (try r.array("projectIds") ?? []).enumerated() {
+                guard let u = v.stringValue.flatMap(UUID.init(uuidString:)) else { throw ItemError.invalidField("projectIds[\(k)]", "projectIds must hold UUIDs") }
+                projects.append(u)
+            }
+            return NewForm(id: try r.uuid("id") ?? UUID(), formId: try AdminController.name(r, "formId"), name: try AdminController.name(r),
+                           version: try AdminController.name(r, "version"), projects: projects, fields: try Self.formFields(r))
+        }
+        try await admin.requireAccountExists(account)
+        try await admin.requireReferences(account: account, projects: f.projects, units: [])
+        let fieldsText = f.fields.map { JSONWriter.string($0) }
+        do {
+            try await database.transaction { [logger] c in
+                try await c.query("INSERT INTO forms (account_id, id, form_id, name, project_ids) VALUES (\(account), \(f.id), \(f.formId), \(f.name), \(f.projects))", logger: logger)
+                try await c.query("INSERT INTO form_versions (account_id, form_uuid, version, fields) VALUES (\(account), \(f.id), \(f.version), \(fieldsText)::jsonb)", logger: logger)
+            }
+        } catch { throw AdminController.mapUnique(error, field: "formId", what: "a form with this id or formId") }
+        return JSONBody.response(Self.formJSON(id: f.id, formId: f.formId, name: f.name, projects: f.projects, version: f.version, fields: f.fields), status: .created)
+    }
+
+    @Sendable func listForms(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let account = try account(request, context, admin: false)
+        let everything = caller.role == .admin || caller.role == .superuser
+        let mine = caller.projectIds
+        let items = try await database.withConnection { [logger] c in
+            try await c.query(
+                """
+                SELECT f.id, f.form_id, f.name, f.project_ids, v.version, v.fields::text
+                FROM forms f LEFT JOIN LATERAL (
+                    SELECT version, fields FROM form_versions WHERE account_id = f.account_id AND form_uuid = f.id ORDER BY created_at DESC LIMIT 1) v ON true
+                WHERE f.account_id = \(account) AND (\(everything) OR f.project_ids && \(mine)::uuid[])
+                ORDER BY f.form_id
+                """, logger: logger
+            ).collect { row -> JSONValue in
+                let (id, formId, name, projects, version, fields) = try row.decode((UUID, String, String, [UUID], String?, String?).self)
+                return Self.formJSON(id: id, formId: formId, name: name, projects: projects, version: version,
+                                     fields: fields.flatMap { try? JSONParser.parse($0) })
+            }
+        }
+        return JSONBody.response(.object(["items": .array(items)]))
+    }
+
+    @Sendable func addFormVersion(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let account = try account(request, context, admin: true)
+        guard let formUUID = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such form") }
+        let r = try await admin.readBody(request)
+        let (version, fields) = try admin.validate { () throws(ItemError) in (try AdminController.name(r, "version"), try Self.formFields(r)) }
+        let fieldsText = fields.map { JSONWriter.string($0) }
+        let exists = try await database.withConnection { [logger] c in
+            try await c.query("SELECT 1 FROM forms WHERE account_id = \(account) AND id = \(formUUID)", logger: logger).collect { _ in true }.first ?? false
+        }
+        guard exists else { throw APIError.notFound("no such form") }
+        do {
+            try await database.withConnection { [logger] c in
+                try await c.query("INSERT INTO form_versions (account_id, form_uuid, version, fields) VALUES (\(account), \(formUUID), \(version), \(fieldsText)::jsonb)", logger: logger)
+            }
+        } catch { throw AdminController.mapUnique(error, field: "version", what: "this version of the form") }
+        return JSONBody.response(.object(["formId": .string(formUUID.lowercased), "version": .string(version), "fields": fields ?? .null]), status: .created)
+    }
+
+    @Sendable func listFormVersions(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let account = try account(request, context, admin: false)
+        guard let formUUID = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such form") }
+        let items = try await database.withConnection { [logger] c in
+            try await c.query("SELECT version, fields::text FROM form_versions WHERE account_id = \(account) AND form_uuid = \(formUUID) ORDER BY created_at", logger: logger)
+                .collect { row -> JSONValue in
+                    let (version, fields) = try row.decode((String, String?).self)
+                    return .object(["version": .string(version), "fields": fields.flatMap { try? JSONParser.parse($0) } ?? .null])
+                }
+        }
+        return JSONBody.response(.object(["items": .array(items)]))
+    }
+}
