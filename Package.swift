@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "fieldsync-server", targets: ["FieldSyncServerMain"]),
         .executable(name: "fieldsync", targets: ["FieldSyncCLI"]),
+        .executable(name: "fieldsync-bench", targets: ["FieldSyncBench"]),
         .library(name: "FieldSyncCore", targets: ["FieldSyncCore"]),
         .library(name: "FieldSyncGeometry", targets: ["FieldSyncGeometry"]),
         .library(name: "FieldSyncServer", targets: ["FieldSyncServer"]),
@@ -76,6 +77,16 @@ let package = Package(
                 "FieldSyncClient",
                 "FieldSyncCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Load generators for BENCHMARKS.md (scripts/bench-*).
+        .executableTarget(
+            name: "FieldSyncBench",
+            dependencies: [
+                "FieldSyncCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "FieldSyncCoreTests", dependencies: ["FieldSyncCore"]),
