@@ -200,5 +200,8 @@ struct NormalizeAreaTests {
         }
     }
 
-    static let districtsPath = "/work/shared/data/bangladesh/districts.geojson"
+    /// The shared data folder beside the repository (CI clones it there).
+    static let districtsPath = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("../shared/data/bangladesh/districts.geojson").standardizedFileURL.path
 }
