@@ -57,7 +57,9 @@ public func buildApplication(
     authController.addRoutes(to: secured)
     AdminController(database: database, config: config, logger: logger).addRoutes(to: secured)
     DeviceController(database: database, config: config, logger: logger).addRoutes(to: secured)
-    SyncController(database: database, config: config, logger: logger).addRoutes(to: secured)
+    let sync = SyncController(database: database, config: config, logger: logger)
+    sync.addRoutes(to: secured)
+    ConflictController(database: database, config: config, logger: logger, sync: sync).addRoutes(to: secured)
     CatalogController(database: database, config: config, logger: logger).addRoutes(to: secured)
     OrgUnitController(database: database, config: config, logger: logger).addRoutes(to: secured)
 

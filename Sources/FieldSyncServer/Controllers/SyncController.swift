@@ -31,6 +31,7 @@ struct SyncController {
         // Interpret every item first (no database needed): bad ones are rejected alone.
         var results = [PushResult?](repeating: nil, count: envelope.items.count)
         var positions: [(index: Int, item: PositionItem)] = []
+        var versioned: [(index: Int, item: VersionedItem)] = []
         for (index, raw) in envelope.items.enumerated() {
             let path = "items[\(index)]"
             let id = raw["id"]?.stringValue
@@ -47,7 +48,13 @@ struct SyncController {
                 } catch {
                     results[index] = .rejected(id: id, kind: kind.rawValue, error)
                 }
-            case .instance, .entity, .orgUnit:
+            case .instance, .entity:
+                do {
+                    versioned.append((index, try VersionedItem(json: raw, kind: kind, path: path, device: envelope.deviceId)))
+                } catch {
+                    results[index] = .rejected(id: id, kind: kind.rawValue, error)
+                }
+            case .orgUnit:
                 results[index] = .rejected(id: id, kind: kind.rawValue, ItemError(
                     code: "unsupported_kind", message: "this server does not accept \(kind.rawValue) items yet", field: "\(path).kind"))
             }
@@ -60,6 +67,8 @@ struct SyncController {
         let itemCount = envelope.items.count
         let resultsSoFar = results
         let positionsToStore = positions
+        let versionedToApply = versioned
+        let scope = try await scope(for: caller, account: account)
         let answer: [UInt8] = try await database.transaction { connection in
             let claimed = try await connection.query(
                 """
@@ -83,6 +92,10 @@ struct SyncController {
             for (index, item) in positionsToStore {
                 let isNew = created.contains(item.id) && seen.insert(item.id).inserted
                 results[index] = PushResult(id: item.id.lowercased, kind: ItemKind.position.rawValue, status: isNew ? .created : .unchanged)
+            }
+            let writer = RecordWriter(account: account, project: project, user: user, device: device, batchId: batchId, scope: scope, logger: logger)
+            for (index, result) in try await writer.process(versionedToApply, on: connection) {
+                results[index] = result
             }
             let cursor = try await connection.query(
                 "SELECT pg_current_xact_id()::text, (SELECT last_value FROM feed_seq)", logger: logger
@@ -143,6 +156,21 @@ struct SyncController {
         }
     }
 
+    /// What the caller may see and write: admins the whole account, others their
+    /// projects and the subtrees of their org units.
+    func scope(for caller: Caller, account: UUID) async throws -> PullQuery.Scope {
+        let admin = caller.role == .admin
+        var projects = caller.projectIds
+        if admin {
+            projects = try await database.withConnection { [logger] c in
+                try await c.query("SELECT id FROM projects WHERE account_id = \(account)", logger: logger).collect { try $0.decode(UUID.self) }
+            }
+        }
+        return PullQuery.Scope(
+            account: account, projects: projects, user: caller.userId, everything: admin,
+            supervisor: caller.role == .supervisor, orgUnits: caller.orgUnitIds)
+    }
+
     // MARK: pull
 
     @Sendable func pull(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -157,25 +185,17 @@ struct SyncController {
             }
             limit = l
         }
-        let admin = caller.role == .admin
-        var projects = caller.projectIds
-        if admin {
-            projects = try await database.withConnection { [logger] c in
-                try await c.query("SELECT id FROM projects WHERE account_id = \(account)", logger: logger).collect { try $0.decode(UUID.self) }
-            }
-        }
+        var scope = try await scope(for: caller, account: account)
         if let raw = query["projectId"] {
             guard let p = UUID(uuidString: String(raw)) else { throw APIError.badRequest("projectId must be a UUID", field: "projectId") }
-            guard projects.contains(p) else { throw APIError.notFound("project \(p.lowercased) does not exist or is not yours") }
-            projects = [p]
+            guard scope.projects.contains(p) else { throw APIError.notFound("project \(p.lowercased) does not exist or is not yours") }
+            scope.projects = [p]
         }
-        let scope = PullQuery.Scope(
-            account: account, projects: projects, user: caller.userId, everything: admin,
-            supervisor: caller.role == .supervisor, orgUnits: caller.orgUnitIds)
         let logger = context.logger
         let pageLimit = limit
+        let pageScope = scope
         let page = try await database.withConnection { c in
-            try await PullQuery.page(scope: scope, after: cursor, limit: pageLimit, on: c, logger: logger)
+            try await PullQuery.page(scope: pageScope, after: cursor, limit: pageLimit, on: c, logger: logger)
         }
         var w = JSONWriter(capacity: page.documents.reduce(64) { $0 + $1.utf8.count + 1 })
         w.raw("{\"changes\":[")

@@ -1,0 +1,351 @@
+import FieldSyncCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Applies a batch's `entity` and `instance` writes inside the push transaction.
+///
+/// Concurrency: before reading, the batch takes a transaction-scoped advisory lock on
+/// every record it touches, in sorted order, so concurrent batches (from any number of
+/// connections or server processes) serialise per record without deadlocks, and no
+/// update is lost between the read of a state and its write.
+///
+/// Order: entities before instances (instances may reference entities of the same
+/// batch); within a kind, items apply in the order sent. Results go back by index.
+struct RecordWriter {
+    let account: UUID
+    let project: UUID
+    let user: UUID
+    let device: UUID
+    let batchId: UUID
+    let scope: PullQuery.Scope
+    let logger: Logger
+
+    struct Loaded {
+        var state: RecordState
+        var projectId: UUID
+        var fixed: [String: JSONValue]
+        var isNew: Bool
+        var attachments: [VersionedItem.Attachment]
+    }
+
+    func process(_ items: [(index: Int, item: VersionedItem)], on c: PostgresConnection) async throws -> [Int: PushResult] {
+        guard !items.isEmpty else { return [:] }
+        let keys = Array(Set(items.map { "\(account.lowercased):\($0.item.kind.rawValue):\($0.item.id.lowercased)" })).sorted()
+        try await c.query(
+            "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT unnest(\(keys)::text[]) AS k ORDER BY 1) s",
+            logger: logger).drain()
+
+        var records: [ItemKind: [UUID: Loaded]] = [.entity: [:], .instance: [:]]
+        let entityIds = items.filter { $0.item.kind == .entity }.map(\.item.id)
+        let instanceIds = items.filter { $0.item.kind == .instance }.map(\.item.id)
+        records[.entity] = try await loadEntities(entityIds + items.compactMap { $0.item.uuid("entityId") }, on: c)
+        records[.instance] = try await loadInstances(instanceIds, on: c)
+
+        // References: org units (with scope), entity types, forms.
+        let unitIds = Array(Set(items.compactMap { $0.item.uuid("orgUnitId") } + records.values.flatMap { $0.values.compactMap { $0.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(uuidString:)) } }))
+        let units = try await orgUnitScope(unitIds, on: c)
+        let typeIds = Array(Set(items.compactMap { $0.item.uuid("entityTypeId") }))
+        let knownTypes = Set(try await c.query("SELECT id FROM entity_types WHERE account_id = \(account) AND id = ANY(\(typeIds)::uuid[])", logger: logger)
+            .collect { try $0.decode(UUID.self) })
+        let forms = try await loadForms(items.compactMap { $0.item.fixed["formId"]?.stringValue }, on: c)
+
+        var results: [Int: PushResult] = [:]
+        var touched: [ItemKind: Set<UUID>] = [.entity: [], .instance: []]
+        var writes: [(VersionedItem, Int)] = []
+        let ordered = items.filter { $0.item.kind == .entity } + items.filter { $0.item.kind == .instance }
+        for (index, item) in ordered {
+            let kindName = item.kind.rawValue
+            var record = records[item.kind]?[item.id] ?? Loaded(state: RecordState(), projectId: project, fixed: [:], isNew: true, attachments: [])
+            func reject(_ e: ItemError) { results[index] = .rejected(id: item.id.lowercased, kind: kindName, e) }
+            let check = record.state.check(item.write)
+            switch check {
+            case .duplicate:
+                results[index] = PushResult(id: item.id.lowercased, kind: kindName, status: .unchanged, version: record.state.version.json)
+                continue
+            case .outOfOrder, .invalidVersion:
+                reject(ItemError(code: check.errorCode!, message: check.message!, field: "\(item.path).base"))
+                continue
+            case .ok:
+                break
+            }
+            let creating = record.state.isEmpty
+            if let problem = record.state.shapeError(of: item.write) {
+                reject(ItemError.invalidRequest(problem, field: "\(item.path).changes"))
+                continue
+            }
+            // Fixed attributes: set by the creating write, never changed after.
+            if !creating {
+                if let name = VersionedItem.fixedAttributes(of: item.kind).first(where: { item.fixed[$0] != nil && item.fixed[$0] != record.fixed[$0] }) {
+                    reject(ItemError(code: ErrorCode.immutableField, message: "\(name) is fixed when the record is created; it is \(record.fixed[name].map { JSONWriter.string($0) } ?? "unset")", field: "\(item.path).\(name)"))
+                    continue
+                }
+            } else {
+                record.fixed = item.fixed
+            }
+            if let e = validateReferences(item, record: record, creating: creating, units: units, knownTypes: knownTypes, forms: forms, entities: records[.entity] ?? [:]) {
+                reject(e)
+                continue
+            }
+            if !creating, record.projectId != project, !scope.projects.contains(record.projectId) {
+                reject(ItemError(code: ErrorCode.forbidden, message: "this record belongs to a project you are not in", field: "\(item.path).id"))
+                continue
+            }
+            if item.kind == .instance, let formKey = record.fixed["formId"]?.stringValue, let version = record.fixed["formVersion"]?.stringValue,
+               let schema = forms[formKey]?.versions[version].flatMap({ FormSchema(fields: $0) }),
+               let e = schema.check(item.write.changes, creating: creating, path: item.path) {
+                reject(e)
+                continue
+            }
+            if let list = item.attachments {
+                var byName = Dictionary(record.attachments.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+                for a in list { byName[a.name] = a }
+                record.attachments = byName.values.sorted { $0.name < $1.name }
+            }
+            let outcome = record.state.apply(item.write)
+            records[item.kind]![item.id] = record
+            touched[item.kind]!.insert(item.id)
+            writes.append((item, index))
+            let status: PushStatus = switch outcome {
+            case .created: .created
+            case .updated: .updated
+            case .merged: .merged
+            case .conflict: .conflict
+            }
+            results[index] = PushResult(id: item.id.lowercased, kind: kindName, status: status, version: record.state.version.json)
+        }
+        // Several writes to one record in the batch: report the final version on each.
+        try await flushEntities(touched[.entity]!.compactMap { id in records[.entity]![id].map { (id, $0) } }, on: c)
+        try await flushInstances(touched[.instance]!.compactMap { id in records[.instance]![id].map { (id, $0) } }, forms: forms, on: c)
+        if !writes.isEmpty {
+            let kinds = writes.map(\.0.kind.rawValue)
+            let ids = writes.map(\.0.id)
+            let replicas = writes.map(\.0.write.replica)
+            let counters = writes.map(\.0.write.counter)
+            try await c.query(
+                """
+                INSERT INTO record_writes (account_id, kind, record_id, replica, counter, user_id, device_id, batch_id)
+                SELECT \(account), t.kind, t.id, t.replica, t.counter, \(user), \(device), \(batchId)
+                FROM unnest(\(kinds)::text[], \(ids)::uuid[], \(replicas)::text[], \(counters)::int8[]) AS t(kind, id, replica, counter)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        return results
+    }
+
+    // MARK: checks
+
+    struct FormInfo {
+        var id: UUID
+        var formId: String
+        var versions: [String: JSONValue]
+    }
+
+    func validateReferences(_ item: VersionedItem, record: Loaded, creating: Bool, units: [UUID: Bool], knownTypes: Set<UUID>,
+                            forms: [String: FormInfo], entities: [UUID: Loaded]) -> ItemError? {
+        let path = item.path
+        func unknown(_ name: String, _ what: String) -> ItemError {
+            ItemError(code: ErrorCode.unknownReference, message: "\(what) does not exist", field: "\(path).\(name)")
+        }
+        let required: [String] = item.kind == .entity ? ["entityTypeId", "orgUnitId"] : ["formId", "formVersion", "orgUnitId"]
+        if creating {
+            for name in required where record.fixed[name] == nil {
+                return ItemError.invalidRequest("\(name) is required when a record is created", field: "\(path).\(name)")
+            }
+        }
+        if let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(uuidString:)) {
+            guard let inScope = units[unit] else { return unknown("orgUnitId", "org unit \(unit.lowercased)") }
+            if !inScope {
+                return ItemError(code: ErrorCode.forbiddenReference, message: "org unit \(unit.lowercased) is outside your org units", field: "\(path).orgUnitId")
+            }
+        }
+        switch item.kind {
+        case .entity:
+            if creating, let t = record.fixed["entityTypeId"]?.stringValue.flatMap(UUID.init(uuidString:)), !knownTypes.contains(t) {
+                return unknown("entityTypeId", "entity type \(t.lowercased)")
+            }
+        case .instance:
+            if creating {
+                let key = record.fixed["formId"]?.stringValue ?? ""
+                guard let form = forms[key] else { return unknown("formId", "form \(key)") }
+                let version = record.fixed["formVersion"]?.stringValue ?? ""
+                if form.versions[version] == nil { return unknown("formVersion", "version \(version) of form \(key)") }
+                if let e = record.fixed["entityId"]?.stringValue.flatMap(UUID.init(uuidString:)) {
+                    guard let entity = entities[e], !entity.state.isEmpty else { return unknown("entityId", "entity \(e.lowercased)") }
+                    if let eu = entity.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(uuidString:)), units[eu] == false {
+                        return ItemError(code: ErrorCode.forbiddenReference, message: "entity \(e.lowercased) is outside your org units", field: "\(path).entityId")
+                    }
+                }
+            }
+        default:
+            break
+        }
+        return nil
+    }
+
+    // MARK: loading
+
+    func loadEntities(_ ids: [UUID], on c: PostgresConnection) async throws -> [UUID: Loaded] {
+        var out: [UUID: Loaded] = [:]
+        let rows = try await c.query(
+            "SELECT id, project_id, entity_type_id, org_unit_id, state::text FROM entities WHERE account_id = \(account) AND id = ANY(\(ids)::uuid[])",
+            logger: logger)
+        for try await (id, projectId, type, unit, state) in rows.decode((UUID, UUID, UUID, UUID, String).self) {
+            out[id] = Loaded(state: Self.state(state), projectId: projectId,
+                             fixed: ["entityTypeId": .string(type.lowercased), "orgUnitId": .string(unit.lowercased)], isNew: false, attachments: [])
+        }
+        return out
+    }
+
+    func loadInstances(_ ids: [UUID], on c: PostgresConnection) async throws -> [UUID: Loaded] {
+        var out: [UUID: Loaded] = [:]
+        let rows = try await c.query(
+            """
+            SELECT i.id, i.project_id, f.form_id, i.form_version, i.org_unit_id, i.entity_id, i.period,
+                   CASE WHEN i.location IS NULL THEN NULL ELSE ST_AsGeoJSON(i.location)::text END, i.location_z, i.attachments::text, i.state::text
+            FROM instances i JOIN forms f ON f.account_id = i.account_id AND f.id = i.form_uuid
+            WHERE i.account_id = \(account) AND i.id = ANY(\(ids)::uuid[])
+            """, logger: logger)
+        for try await (id, projectId, formId, version, unit, entity, period, location, z, attachments, state)
+            in rows.decode((UUID, UUID, String, String, UUID, UUID?, String?, String?, Double?, String, String).self) {
+            var fixed: [String: JSONValue] = ["formId": .string(formId), "formVersion": .string(version), "orgUnitId": .string(unit.lowercased)]
+            if let entity { fixed["entityId"] = .string(entity.lowercased) }
+            if let period { fixed["period"] = .string(period) }
+            if let location, let point = try? JSONParser.parse(location), let c = point["coordinates"]?.arrayValue, c.count >= 2 {
+                fixed["location"] = GeoPoint(longitude: c[0].numberValue ?? 0, latitude: c[1].numberValue ?? 0, altitude: z).geoJSON
+            }
+            let list = ((try? JSONParser.parse(attachments))?.arrayValue ?? []).compactMap { a -> VersionedItem.Attachment? in
+                guard let n = a["name"]?.stringValue, let s = a["sha256"]?.stringValue else { return nil }
+                return .init(name: n, sha256: s, size: Int64(a["size"]?.numberValue ?? 0), contentType: a["contentType"]?.stringValue)
+            }
+            out[id] = Loaded(state: Self.state(state), projectId: projectId, fixed: fixed, isNew: false, attachments: list)
+        }
+        return out
+    }
+
+    static func state(_ text: String) -> RecordState {
+        (try? JSONParser.parse(text)).flatMap(RecordState.init(stateJSON:)) ?? RecordState()
+    }
+
+    /// Org units that exist for the caller (validated, or its own proposals), and whether each is in scope.
+    func orgUnitScope(_ ids: [UUID], on c: PostgresConnection) async throws -> [UUID: Bool] {
+        var out: [UUID: Bool] = [:]
+        let rows = try await c.query(
+            """
+            SELECT o.id, \(scope.everything) OR EXISTS (
+                SELECT 1 FROM org_units m WHERE m.account_id = \(account) AND m.id = ANY(\(scope.orgUnits)::uuid[]) AND o.path <@ m.path)
+            FROM org_units o
+            WHERE o.account_id = \(account) AND o.id = ANY(\(ids)::uuid[]) AND (o.validation_status = 'validated' OR o.created_by = \(user))
+            """, logger: logger)
+        for try await (id, inScope) in rows.decode((UUID, Bool).self) { out[id] = inScope }
+        return out
+    }
+
+    /// Forms by the key an instance names them with (its `formId` text, or its `id`).
+    func loadForms(_ keys: [String], on c: PostgresConnection) async throws -> [String: FormInfo] {
+        guard !keys.isEmpty else { return [:] }
+        let unique = Array(Set(keys))
+        var out: [String: FormInfo] = [:]
+        let rows = try await c.query(
+            """
+            SELECT f.id, f.form_id, v.version, v.fields::text FROM forms f JOIN form_versions v ON v.account_id = f.account_id AND v.form_uuid = f.id
+            WHERE f.account_id = \(account) AND (f.form_id = ANY(\(unique)::text[]) OR f.id::text = ANY(\(unique.map { $0.lowercased() })::text[]))
+            """, logger: logger)
+        for try await (id, formId, version, fields) in rows.decode((UUID, String, String, String?).self) {
+            let value = fields.flatMap { try? JSONParser.parse($0) } ?? .null
+            for key in [formId, id.lowercased] {
+                out[key, default: FormInfo(id: id, formId: formId, versions: [:])].versions[version] = value
+            }
+        }
+        return out
+    }
+
+    // MARK: writing
+
+    func flushEntities(_ rows: [(UUID, Loaded)], on c: PostgresConnection) async throws {
+        guard !rows.isEmpty else { return }
+        let ids = rows.map(\.0)
+        let projects = rows.map(\.1.projectId)
+        let types = rows.map { UUID(uuidString: $0.1.fixed["entityTypeId"]?.stringValue ?? "") ?? UUID() }
+        let units = rows.map { UUID(uuidString: $0.1.fixed["orgUnitId"]?.stringValue ?? "") ?? UUID() }
+        let states = rows.map { JSONWriter.string($0.1.state.stateJSON) }
+        let versions = rows.map { JSONWriter.string($0.1.state.version.json) }
+        let conflicts = rows.map(\.1.state.isInConflict)
+        let docs = rows.map { id, r in
+            JSONWriter.string(r.state.recordDocument(kind: .entity, id: id, attributes: [
+                "projectId": .string(r.projectId.lowercased), "entityTypeId": r.fixed["entityTypeId"] ?? .null, "orgUnitId": r.fixed["orgUnitId"] ?? .null,
+            ]))
+        }
+        try await c.query(
+            """
+            INSERT INTO entities (account_id, id, project_id, entity_type_id, org_unit_id, state, version, doc, has_conflicts, created_by)
+            SELECT \(account), t.id, t.project, t.type, t.unit, t.state::jsonb, t.version::jsonb, t.doc::jsonb, t.conflict, \(user)
+            FROM unnest(\(ids)::uuid[], \(projects)::uuid[], \(types)::uuid[], \(units)::uuid[], \(states)::text[], \(versions)::text[],
+                        \(docs)::text[], \(conflicts)::bool[]) AS t(id, project, type, unit, state, version, doc, conflict)
+            ON CONFLICT (account_id, id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, doc = EXCLUDED.doc,
+                has_conflicts = EXCLUDED.has_conflicts, updated_at = now(), feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
+            """, logger: logger)
+    }
+
+    func flushInstances(_ rows: [(UUID, Loaded)], forms: [String: FormInfo], on c: PostgresConnection) async throws {
+        guard !rows.isEmpty else { return }
+        let nilUUID = OrgUnitImport.nilUUID
+        let ids = rows.map(\.0)
+        let projects = rows.map(\.1.projectId)
+        let formUUIDs = rows.map { forms[$0.1.fixed["formId"]?.stringValue ?? ""]?.id ?? nilUUID }
+        let formIds = rows.map { forms[$0.1.fixed["formId"]?.stringValue ?? ""]?.formId ?? "" }
+        let versionsText = rows.map { $0.1.fixed["formVersion"]?.stringValue ?? "" }
+        let units = rows.map { UUID(uuidString: $0.1.fixed["orgUnitId"]?.stringValue ?? "") ?? nilUUID }
+        let entities = rows.map { UUID(uuidString: $0.1.fixed["entityId"]?.stringValue ?? "") ?? nilUUID }
+        let periods = rows.map { $0.1.fixed["period"]?.stringValue ?? "" }
+        let points = rows.map { r in r.1.fixed["location"].flatMap { try? GeoPoint(geoJSON: $0, field: "location") } }
+        let lon = points.map { $0?.longitude ?? .nan }
+        let lat = points.map { $0?.latitude ?? .nan }
+        let z = points.map { $0?.altitude ?? .nan }
+        let attachments = rows.map { JSONWriter.string(.array($0.1.attachments.map(\.json))) }
+        let states = rows.map { JSONWriter.string($0.1.state.stateJSON) }
+        let versions = rows.map { JSONWriter.string($0.1.state.version.json) }
+        let conflicts = rows.map(\.1.state.isInConflict)
+        let docs = zip(rows, formIds).map { row, formId in
+            let (id, r) = row
+            var attributes: [String: JSONValue] = ["projectId": .string(r.projectId.lowercased), "formId": .string(formId)]
+            for name in ["formVersion", "orgUnitId", "entityId", "period", "location"] { attributes[name] = r.fixed[name] ?? .null }
+            if !r.attachments.isEmpty { attributes["attachments"] = .array(r.attachments.map(\.json)) }
+            return JSONWriter.string(r.state.recordDocument(kind: .instance, id: id, attributes: attributes))
+        }
+        // complete: every listed attachment stored; outsideOrgUnit: location not covered by the unit's polygon.
+        try await c.query(
+            """
+            INSERT INTO instances (account_id, id, project_id, form_uuid, form_version, org_unit_id, entity_id, period, location, location_z,
+                                   attachments, complete, outside_org_unit, state, version, doc, has_conflicts, created_by)
+            SELECT \(account), t.id, t.project, t.form, t.fv, t.unit, NULLIF(t.entity, \(nilUUID)), NULLIF(t.period, ''), g.loc, NULLIF(t.z, 'NaN'),
+                   t.att::jsonb, c.complete, o.outside, t.state::jsonb, t.version::jsonb,
+                   t.doc::jsonb || jsonb_build_object('complete', c.complete, 'outsideOrgUnit', o.outside), t.conflict, \(user)
+            FROM unnest(\(ids)::uuid[], \(projects)::uuid[], \(formUUIDs)::uuid[], \(versionsText)::text[], \(units)::uuid[], \(entities)::uuid[],
+                        \(periods)::text[], \(lon)::float8[], \(lat)::float8[], \(z)::float8[], \(attachments)::text[], \(states)::text[],
+                        \(versions)::text[], \(docs)::text[], \(conflicts)::bool[])
+                 AS t(id, project, form, fv, unit, entity, period, lon, lat, z, att, state, version, doc, conflict)
+            CROSS JOIN LATERAL (SELECT CASE WHEN t.lon = 'NaN' THEN NULL ELSE ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) END AS loc) g
+            CROSS JOIN LATERAL (SELECT NOT EXISTS (
+                SELECT 1 FROM jsonb_array_elements(t.att::jsonb) a
+                WHERE NOT EXISTS (SELECT 1 FROM attachments s WHERE s.account_id = \(account) AND s.sha256 = decode(a->>'sha256', 'hex'))) AS complete) c
+            CROSS JOIN LATERAL (SELECT coalesce((SELECT NOT ST_Covers(u.geom, g.loc) FROM org_units u
+                WHERE u.account_id = \(account) AND u.id = t.unit AND u.geom IS NOT NULL AND g.loc IS NOT NULL), false) AS outside) o
+            ON CONFLICT (account_id, id) DO UPDATE SET attachments = EXCLUDED.attachments, complete = EXCLUDED.complete,
+                state = EXCLUDED.state, version = EXCLUDED.version, doc = EXCLUDED.doc, has_conflicts = EXCLUDED.has_conflicts,
+                updated_at = now(), feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
+            """, logger: logger)
+        // Which instance lists which file, so a later upload can complete it.
+        let names = rows.flatMap { id, r in r.attachments.map { _ in id } }
+        let attNames = rows.flatMap { $0.1.attachments.map(\.name) }
+        let shas = rows.flatMap { $0.1.attachments.map(\.sha256) }
+        if !names.isEmpty {
+            try await c.query(
+                """
+                INSERT INTO instance_attachments (account_id, instance_id, name, sha256)
+                SELECT \(account), t.id, t.name, decode(t.sha, 'hex') FROM unnest(\(names)::uuid[], \(attNames)::text[], \(shas)::text[]) AS t(id, name, sha)
+                ON CONFLICT (account_id, instance_id, name) DO UPDATE SET sha256 = EXCLUDED.sha256
+                """, logger: logger)
+        }
+    }
+}
