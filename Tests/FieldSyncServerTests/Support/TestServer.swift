@@ -74,7 +74,17 @@ func withTestApp<T: Sendable>(
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: @Sendable (API) async throws -> T
 ) async throws -> T {
-    var config = testConfiguration(databaseURL: try await TestDatabase.fresh())
+    try await withTestApp(databaseURL: try await TestDatabase.fresh(), configure: configure, body)
+}
+
+/// The same on a given database (several apps on one database stand for several
+/// server processes: each has its own connection pool).
+func withTestApp<T: Sendable>(
+    databaseURL: String,
+    configure: (inout ServerConfiguration) -> Void = { _ in },
+    _ body: @Sendable (API) async throws -> T
+) async throws -> T {
+    var config = testConfiguration(databaseURL: databaseURL)
     configure(&config)
     var logger = Logger(label: "test")
     logger.logLevel = .warning
