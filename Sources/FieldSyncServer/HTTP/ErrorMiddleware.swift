@@ -35,7 +35,7 @@ struct ErrorMiddleware: RouterMiddleware {
                 return .unavailable("the database is unavailable; retry later")
             }
             logger.error("database error", metadata: ["error": "\(String(reflecting: e))"])
-            return APIError(.internalServerError, code: "internal", message: "internal error; it was logged")
+            return APIError(.internalServerError, code: "internal_error", message: "internal error; it was logged")
         case let e as HTTPError:
             switch e.status {
             case .notFound: return .notFound("no such endpoint")
@@ -48,7 +48,7 @@ struct ErrorMiddleware: RouterMiddleware {
             return .unavailable("the request was cancelled")
         default:
             logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
-            return APIError(.internalServerError, code: "internal", message: "internal error; it was logged")
+            return APIError(.internalServerError, code: "internal_error", message: "internal error; it was logged")
         }
     }
 
