@@ -60,6 +60,7 @@ public func buildApplication(
     let sync = SyncController(database: database, config: config, logger: logger)
     sync.addRoutes(to: secured)
     ConflictController(database: database, config: config, logger: logger, sync: sync).addRoutes(to: secured)
+    AttachmentController(database: database, config: config, logger: logger).addRoutes(to: secured)
     CatalogController(database: database, config: config, logger: logger).addRoutes(to: secured)
     OrgUnitController(database: database, config: config, logger: logger).addRoutes(to: secured)
 

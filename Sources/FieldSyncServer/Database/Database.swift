@@ -35,9 +35,10 @@ public final class Database: Sendable {
     @discardableResult
     public func transaction<T: Sendable>(
         isolation level: IsolationLevel = .readCommitted,
+        timeout: Duration? = nil,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await withDeadline(timeout) { [client, logger] in
+        try await withDeadline(timeout ?? self.timeout) { [client, logger] in
             try await client.withConnection { connection in
                 try await connection.query(level.begin, logger: logger)
                 let result: T
