@@ -97,6 +97,11 @@ struct Bootstrap: Sendable {
 
     func attempt() async -> Bool {
         for _ in 0..<3 {
+            // A database that does not answer at all is retried later, not waited for.
+            guard await migrator.database.ping(timeout: .seconds(3)) else {
+                try? await Task.sleep(for: .milliseconds(500))
+                continue
+            }
             do {
                 let applied = try await migrator.migrate()
                 if !applied.isEmpty { logger.info("migrations applied", metadata: ["migrations": "\(applied)"]) }

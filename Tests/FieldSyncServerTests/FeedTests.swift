@@ -11,7 +11,7 @@ import Testing
 struct FeedTests {
     @Test("a write committed late, with an earlier sequence number, is still pulled")
     func lateCommitIsNotSkipped() async throws {
-        let url = try await TestDatabase.fresh()
+        let url = try await TestDatabase.migrated()
         try await withTestApp(databaseURL: url) { api in
             let f = try await Fixture.make(api)
             // A transaction inserts a position (taking a feed sequence number) and stays open.
@@ -153,7 +153,7 @@ final class ManagedFlag: @unchecked Sendable {
 struct TwoServerTests {
     @Test("concurrent pushes through two server instances to the same records lose nothing, and replays answer the same")
     func twoServers() async throws {
-        let url = try await TestDatabase.fresh()
+        let url = try await TestDatabase.migrated()
         try await withTestApp(databaseURL: url) { one in
             try await withTestApp(databaseURL: url) { two in
                 let w = try await VersionedSyncTests.World.make(one)

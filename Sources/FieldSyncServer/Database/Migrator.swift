@@ -22,7 +22,8 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate() async throws -> [String] {
         let logger = self.logger
-        return try await database.transaction { connection in
+        // Not a request: creating PostGIS on a busy machine may take longer than the request deadline.
+        return try await database.transaction(timeout: .seconds(300)) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger).drain()
             try await connection.query(
                 """

@@ -58,11 +58,14 @@ struct ErrorMiddleware: RouterMiddleware {
         case .server:
             guard let state = e.serverInfo?[.sqlState] else { return false }
             // 08: connection exception; 57P01-03: admin/crash shutdown, cannot connect now; 53300: too many connections.
-            return state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300"
-        case .connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed, .clientClosedConnection, .queryCancelled:
-            return true
-        default:
+            // 42P01 undefined table: the schema is not migrated yet (start-up still running).
+            return state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300" || state == "42P01"
+        case .tooManyParameters, .invalidCommandTag, .messageDecodingFailure, .unexpectedBackendMessage:
             return false
+        default:
+            // Everything else on the client side (connect, TLS, authentication, closed or
+            // cancelled connections) means the database is not usable now.
+            return true
         }
     }
 }

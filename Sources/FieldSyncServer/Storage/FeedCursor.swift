@@ -7,8 +7,9 @@ import Foundation
 /// Why the transaction id: a sequence number alone is taken before commit, so a
 /// transaction can take a smaller number and commit after a reader went past it. The
 /// pull therefore only returns rows of transactions older than the oldest one still
-/// running (`xid < pg_snapshot_xmin(pg_current_snapshot())`): those are all committed
-/// and can never be joined by another row below them. Ordering by (xid, seq) then pages
+/// running in this database (`pg_snapshot_xip` of `pg_current_snapshot()`, less the
+/// transactions that backends of other databases hold; `pg_snapshot_xmax` when none):
+/// those are all committed and can never be joined by another row below them. Ordering by (xid, seq) then pages
 /// through a set that only grows at its end.
 struct FeedCursor: Sendable, Equatable, CustomStringConvertible {
     var xid: UInt64

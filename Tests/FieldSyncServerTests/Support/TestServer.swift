@@ -1,5 +1,5 @@
 import FieldSyncCore
-import FieldSyncServer
+@testable import FieldSyncServer
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -23,13 +23,29 @@ enum TestDatabase {
     /// Creates an empty database on the test cluster and returns its URL: each test
     /// gets its own, so suites can run in parallel.
     static func fresh() async throws -> String {
+        try await create(template: nil)
+    }
+
+    /// A database already migrated: a copy of a template migrated once per test run
+    /// (migrating one database per test, PostGIS included, loads the machine for nothing).
+    static func migrated() async throws -> String {
+        let template = try await MigratedTemplate.shared.name()
+        return try await create(template: template)
+    }
+
+    static func create(template: String?) async throws -> String {
         let base = try baseURL
         let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         try await admin { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: Logger(label: "test"))
+            let sql = template.map { "CREATE DATABASE \(name) TEMPLATE \($0)" } ?? "CREATE DATABASE \(name)"
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test"))
         }
+        return url(of: name, base: base)
+    }
+
+    static func url(of database: String, base: String) -> String {
         var components = URLComponents(string: base)!
-        components.path = "/" + name
+        components.path = "/" + database
         return components.string!
     }
 
@@ -48,6 +64,32 @@ enum TestDatabase {
             try? await connection.close()
             throw error
         }
+    }
+}
+
+/// The template database: created and migrated by the first test that needs it.
+actor MigratedTemplate {
+    static let shared = MigratedTemplate()
+    private var ready: String?
+
+    func name() async throws -> String {
+        if let ready { return ready }
+        let name = "fieldsync_template_" + UUID().uuidString.prefix(8).lowercased()
+        let url = try await TestDatabase.create(template: nil)
+        // Migrate a fresh database, then rename it as the template (no connection stays open on it).
+        let logger = { var l = Logger(label: "template"); l.logLevel = .warning; return l }()
+        let client = PostgresClient(configuration: try DatabaseURL.configuration(from: url), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            try await Migrator(database: Database(client: client, timeout: .seconds(300), logger: logger), logger: logger).migrate()
+            group.cancelAll()
+        }
+        let migratedName = String(URLComponents(string: url)!.path.dropFirst())
+        try await TestDatabase.admin { c in
+            try await c.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(migratedName) RENAME TO \(name)"), logger: logger)
+        }
+        ready = name
+        return name
     }
 }
 
@@ -74,7 +116,7 @@ func withTestApp<T: Sendable>(
     configure: (inout ServerConfiguration) -> Void = { _ in },
     _ body: @Sendable (API) async throws -> T
 ) async throws -> T {
-    try await withTestApp(databaseURL: try await TestDatabase.fresh(), configure: configure, body)
+    try await withTestApp(databaseURL: try await TestDatabase.migrated(), configure: configure, body)
 }
 
 /// The same on a given database (several apps on one database stand for several
