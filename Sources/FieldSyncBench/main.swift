@@ -45,7 +45,7 @@ struct Positions: AsyncParsableCommand {
             if let project { body["projectId"] = .string(project) }
             return JSONWriter.encode(.object(body))
         }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10), read: .seconds(120))))
+        let client = PushClient(server: server, token: token)
         let next = Counter()
         let started = ContinuousClock.now
         let latencies: [Duration] = try await withThrowingTaskGroup(of: [Duration].self) { group in
@@ -53,17 +53,8 @@ struct Positions: AsyncParsableCommand {
                 group.addTask {
                     var mine: [Duration] = []
                     while let k = next.take(below: batches.count) {
-                        var request = HTTPClientRequest(url: server + "/v1/sync/push")
-                        request.method = .POST
-                        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.body = .bytes(ByteBuffer(bytes: batches[k]))
                         let t0 = ContinuousClock.now
-                        let response = try await http.execute(request, timeout: .seconds(120))
-                        let body = try await response.body.collect(upTo: 64 << 20)
-                        guard response.status == .ok else {
-                            throw ValidationError("push answered \(response.status): \(String(buffer: body).prefix(300))")
-                        }
+                        _ = try await client.push(batches[k])
                         mine.append(ContinuousClock.now - t0)
                     }
                     return mine
@@ -73,14 +64,10 @@ struct Positions: AsyncParsableCommand {
             for try await l in group { all += l }
             return all
         }
-        let elapsed = ContinuousClock.now - started
-        try await http.shutdown()
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - started).seconds
+        try await client.shutdown()
         let sorted = latencies.sorted()
-        func pct(_ p: Double) -> Double {
-            let d = sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))]
-            return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-        }
+        func pct(_ p: Double) -> Double { percentileMilliseconds(sorted, p) }
         let out: JSONValue = .object([
             "positions": .number(Double(count)), "seconds": .number((seconds * 1000).rounded() / 1000),
             "rate": .number((Double(count) / seconds).rounded()), "batches": .number(Double(batches.count)),
@@ -109,7 +96,7 @@ struct Entities: AsyncParsableCommand {
 
     func run() async throws {
         let devices = try String(contentsOfFile: devicesFile, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10), read: .seconds(120))))
+        let client = PushClient(server: server, token: token)
         let sharedIds = (0..<shared).map { _ in UUID().uuidString.lowercased() }
         let creator = devices[0]
         func write(_ id: String, device: String, counter: Int, base: [String: Int], at ms: Int64, changes: [String: JSONValue], create: Bool) -> JSONValue {
@@ -126,17 +113,7 @@ struct Entities: AsyncParsableCommand {
             if let project { b["projectId"] = .string(project) }
             return JSONWriter.encode(.object(b))
         }
-        func post(_ bytes: [UInt8]) async throws -> JSONValue {
-            var request = HTTPClientRequest(url: server + "/v1/sync/push")
-            request.method = .POST
-            request.headers.add(name: "Authorization", value: "Bearer \(token)")
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: bytes))
-            let response = try await http.execute(request, timeout: .seconds(120))
-            let buffer = try await response.body.collect(upTo: 64 << 20)
-            guard response.status == .ok else { throw ValidationError("push answered \(response.status): \(String(buffer: buffer).prefix(300))") }
-            return try JSONParser.parse(Array(buffer.readableBytesView))
-        }
+        func post(_ bytes: [UInt8]) async throws -> JSONValue { try await client.push(bytes) }
         // The shared entities exist before the clock starts.
         for chunk in stride(from: 0, to: shared, by: 100) {
             let items = sharedIds[chunk..<min(shared, chunk + 100)].enumerated().map { k, id in
@@ -193,17 +170,13 @@ struct Entities: AsyncParsableCommand {
             for try await r in group { all.append(r) }
             return all
         }
-        let elapsed = ContinuousClock.now - started
-        try await http.shutdown()
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - started).seconds
+        try await client.shutdown()
         let sorted = results.flatMap(\.0).sorted()
         var statuses: [String: Int] = [:]
         for (_, s) in results { statuses.merge(s, uniquingKeysWith: +) }
         let written = statuses.values.reduce(0, +)
-        func pct(_ p: Double) -> Double {
-            let d = sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))]
-            return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-        }
+        func pct(_ p: Double) -> Double { percentileMilliseconds(sorted, p) }
         print(JSONWriter.string(.object([
             "writes": .number(Double(written)), "planned": .number(Double(total)), "devices": .number(Double(devices.count)),
             "seconds": .number((seconds * 1000).rounded() / 1000), "rate": .number((Double(written) / seconds).rounded()),
@@ -211,6 +184,38 @@ struct Entities: AsyncParsableCommand {
             "statuses": .object(statuses.mapValues { .number(Double($0)) }),
         ])))
     }
+}
+
+/// Posts push bodies to one server with one token.
+struct PushClient: Sendable {
+    let server: String
+    let token: String
+    let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(10), read: .seconds(120))))
+
+    /// Pushes one body; any answer but 200 is an error.
+    func push(_ bytes: [UInt8]) async throws -> JSONValue {
+        var request = HTTPClientRequest(url: server + "/v1/sync/push")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: bytes))
+        let response = try await http.execute(request, timeout: .seconds(120))
+        let buffer = try await response.body.collect(upTo: 64 << 20)
+        guard response.status == .ok else { throw ValidationError("push answered \(response.status): \(String(buffer: buffer).prefix(300))") }
+        return try JSONParser.parse(Array(buffer.readableBytesView))
+    }
+
+    func shutdown() async throws { try await http.shutdown() }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// The `p` quantile of sorted latencies, in milliseconds.
+func percentileMilliseconds(_ sorted: [Duration], _ p: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))].seconds * 1000
 }
 
 /// Hands out batch numbers to the client tasks.

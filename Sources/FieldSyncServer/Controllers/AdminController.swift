@@ -74,7 +74,7 @@ struct AdminController {
     @Sendable func createProject(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         try caller.requireAdmin()
-        let account = try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+        let account = try caller.actingAccount(request)
         let r = try await readBody(request)
         let (id, name, appId) = try validate { () throws(ItemError) in
             (try r.uuid("id") ?? UUID(), try Self.name(r), try Self.name(r, "appId"))
@@ -101,7 +101,7 @@ struct AdminController {
 
     @Sendable func listProjects(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        let account = try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+        let account = try caller.actingAccount(request)
         let all = caller.role == .admin || caller.role == .superuser
         let mine = caller.projectIds
         let items = try await database.withConnection { [logger] c in
@@ -119,7 +119,7 @@ struct AdminController {
     @Sendable func createUser(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         try caller.requireAdmin()
-        let account = try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+        let account = try caller.actingAccount(request)
         let r = try await readBody(request)
         struct NewUser { var id: UUID; var username: String; var password: String; var role: Role; var projects: [UUID]; var units: [UUID] }
         let u = try validate { () throws(ItemError) -> NewUser in
@@ -185,7 +185,7 @@ struct AdminController {
     @Sendable func listUsers(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         try caller.requireAdmin()
-        let account = try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+        let account = try caller.actingAccount(request)
         let items = try await database.withConnection { [logger] c in
             try await c.query(
                 "SELECT id, username, role, project_ids, org_unit_ids FROM users WHERE account_id = \(account) ORDER BY username",

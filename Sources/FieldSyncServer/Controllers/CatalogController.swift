@@ -26,7 +26,7 @@ struct CatalogController {
     func account(_ request: Request, _ context: AppRequestContext, admin: Bool) throws -> UUID {
         let caller = try context.requireCaller()
         if admin { try caller.requireAdmin() }
-        return try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+        return try caller.actingAccount(request)
     }
 
     @Sendable func createOrgUnitType(_ request: Request, context: AppRequestContext) async throws -> Response {

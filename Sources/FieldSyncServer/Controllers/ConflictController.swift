@@ -87,7 +87,7 @@ struct ConflictController {
             guard scope.projects.contains(record.projectId), unit.flatMap({ inScope[$0] }) == true else {
                 throw APIError.notFound("no such \(kind.rawValue)")
             }
-            let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+            let now = Timestamp.now()
             let write = record.state.serverWrite(changes: changes, editedAt: now)
             record.state.apply(write)
             if kind == .entity {

@@ -63,7 +63,7 @@ struct DeviceController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        let account = try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+        let account = try caller.actingAccount(request)
         let everyone = caller.role == .admin || caller.role == .superuser
         let me = caller.userId
         let items = try await database.withConnection { [logger] c in

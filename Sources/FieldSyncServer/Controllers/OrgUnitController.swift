@@ -16,7 +16,7 @@ struct OrgUnitController {
     @Sendable func importUnits(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         try caller.requireAdmin()
-        let account = try caller.actingAccount(request.uri.queryParameters["accountId"].map(String.init))
+        let account = try caller.actingAccount(request)
         let body = try await JSONBody.read(request, limit: config.maxPushBytes)
         let units: [OrgUnitImport.Unit]
         do { units = try OrgUnitImport.parse(body) } catch { throw APIError(error) }

@@ -1,5 +1,6 @@
 import FieldSyncCore
 import Foundation
+import Hummingbird
 
 /// A user's role. The superuser belongs to no account and alone creates accounts.
 public enum Role: String, Sendable, Codable, CaseIterable {
@@ -42,6 +43,12 @@ public struct Caller: Sendable {
             throw APIError.badRequest("the superuser must name the account with the accountId query parameter", field: "accountId")
         }
         return id
+    }
+
+    /// The account named by a request: the caller's own, or for the superuser the
+    /// request's `accountId` query parameter.
+    func actingAccount(_ request: Request) throws -> UUID {
+        try actingAccount(request.uri.queryParameters["accountId"].map(String.init))
     }
 
     /// Admins of the account (and the superuser).

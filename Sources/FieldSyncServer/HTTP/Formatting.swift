@@ -6,6 +6,13 @@ extension UUID {
     public var lowercased: String { uuidString.lowercased() }
 }
 
+extension Timestamp {
+    /// The current time, to the millisecond.
+    static func now() -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+}
+
 extension Date {
     /// RFC 3339 with milliseconds, UTC.
     var rfc3339: String {

@@ -170,7 +170,7 @@ enum OrgUnitImport {
                 _ = try resolve(u.id, &visiting)
             }
             // Versioned writes for what changed.
-            let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+            let now = Timestamp.now()
             var rowsToWrite: [(Unit, String, RecordState)] = []
             var moved: [(old: String, new: String)] = []
             for u in units {
