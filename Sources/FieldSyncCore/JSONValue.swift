@@ -94,4 +94,10 @@ public enum JSONValue: Sendable, Hashable, Codable {
         if case .object(let o) = self { return o[key] }
         return nil
     }
+
+    /// Element lookup on arrays; `nil` for other values or an index out of range.
+    public subscript(index: Int) -> JSONValue? {
+        if case .array(let a) = self, a.indices.contains(index) { return a[index] }
+        return nil
+    }
 }

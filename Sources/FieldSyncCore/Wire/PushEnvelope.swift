@@ -53,13 +53,16 @@ public struct PushResult: Sendable, Hashable {
     public var status: PushStatus
     public var version: JSONValue?
     public var error: ItemError?
+    /// For an org-unit proposal (`pending`): the change request it became.
+    public var changeId: String?
 
-    public init(id: String?, kind: String?, status: PushStatus, version: JSONValue? = nil, error: ItemError? = nil) {
+    public init(id: String?, kind: String?, status: PushStatus, version: JSONValue? = nil, error: ItemError? = nil, changeId: String? = nil) {
         self.id = id
         self.kind = kind
         self.status = status
         self.version = version
         self.error = error
+        self.changeId = changeId
     }
 
     /// A rejected item.
@@ -73,6 +76,7 @@ public struct PushResult: Sendable, Hashable {
         o["kind"] = kind.map(JSONValue.string) ?? .null
         if let version { o["version"] = version }
         if let error { o["error"] = error.json }
+        if let changeId { o["changeId"] = .string(changeId) }
         return .object(o)
     }
 
@@ -80,6 +84,6 @@ public struct PushResult: Sendable, Hashable {
         guard let s = json["status"]?.stringValue, let status = PushStatus(rawValue: s) else { return nil }
         self.init(
             id: json["id"]?.stringValue, kind: json["kind"]?.stringValue, status: status,
-            version: json["version"], error: json["error"].flatMap(ItemError.init(json:)))
+            version: json["version"], error: json["error"].flatMap(ItemError.init(json:)), changeId: json["changeId"]?.stringValue)
     }
 }
