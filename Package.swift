@@ -34,6 +34,8 @@ let package = Package(
             pkgConfig: "geos",
             providers: [.apt(["libgeos-dev"])]
         ),
+        // zlib (gzip of streamed answers); see Sources/CZlib/shim.h.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Wire types and sync semantics. No I/O: shared by server and CLI.
         .target(name: "FieldSyncCore"),
         // GEOS: validation, repair, simplification; values cross threads as WKB.
@@ -43,6 +45,7 @@ let package = Package(
             dependencies: [
                 "FieldSyncCore",
                 "FieldSyncGeometry",
+                "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -96,6 +99,7 @@ let package = Package(
             dependencies: [
                 "FieldSyncServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
     ]

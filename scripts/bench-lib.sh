@@ -4,9 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-echo "bench: building release binaries" >&2
-swift build -c release >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+# FIELDSYNC_BUILD_DIR: a SwiftPM scratch path (default: SwiftPM's own, ./.build).
+# FIELDSYNC_BENCH_SKIP_BUILD=1: use the release binaries already built there.
+SCRATCH=()
+[ -n "${FIELDSYNC_BUILD_DIR:-}" ] && SCRATCH=(--scratch-path "$FIELDSYNC_BUILD_DIR")
+if [ "${FIELDSYNC_BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  echo "bench: building release binaries" >&2
+  swift build -c release "${SCRATCH[@]}" >/dev/null
+fi
+BIN=$(swift build -c release "${SCRATCH[@]}" --show-bin-path)
 FIELDSYNC_PG_DURABLE=1 source scripts/throwaway-postgis.sh
 SERVER_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 SERVER_URL="http://127.0.0.1:$SERVER_PORT"

@@ -17,6 +17,7 @@ struct AdminController {
         router.get("projects", use: listProjects)
         router.post("users", use: createUser)
         router.get("users", use: listUsers)
+        router.patch("users/:id", use: updateUser)
     }
 
     func readBody(_ request: Request) async throws -> ObjectReader {
@@ -131,22 +132,9 @@ struct AdminController {
             guard password.utf8.count >= 8, password.utf8.count <= 72 else {
                 throw ItemError.invalidField("password", "password must be 8 to 72 bytes long")
             }
-            let roleName = try r.requiredString("role")
-            guard let role = Role(rawValue: roleName), Role.assignable.contains(role) else {
-                throw ItemError.invalidField("role", "role must be one of admin, supervisor, agent; got \"\(roleName)\"")
-            }
-            func uuids(_ key: String) throws(ItemError) -> [UUID] {
-                var out: [UUID] = []
-                for (k, v) in (try r.array(key) ?? []).enumerated() {
-                    guard let s = v.stringValue, let u = UUID(uuidString: s) else {
-                        throw ItemError.invalidField("\(key)[\(k)]", "\(key) must hold UUIDs")
-                    }
-                    out.append(u)
-                }
-                return out
-            }
+            let role = try Self.role(r.requiredString("role"))
             return NewUser(id: try r.uuid("id") ?? UUID(), username: username, password: password, role: role,
-                           projects: try uuids("projectIds"), units: try uuids("orgUnitIds"))
+                           projects: try Self.uuids(r, "projectIds") ?? [], units: try Self.uuids(r, "orgUnitIds") ?? [])
         }
         try await requireAccountExists(account)
         try await requireReferences(account: account, projects: u.projects, units: u.units)
@@ -164,21 +152,46 @@ struct AdminController {
                                         projectIds: u.projects, orgUnitIds: u.units, tokenHash: []).userJSON, status: .created)
     }
 
+    /// A role an admin may give.
+    static func role(_ name: String) throws(ItemError) -> Role {
+        guard let role = Role(rawValue: name), Role.assignable.contains(role) else {
+            throw ItemError.invalidField("role", "role must be one of admin, supervisor, agent; got \"\(name)\"")
+        }
+        return role
+    }
+
+    /// An optional array of UUIDs (`nil` when absent).
+    static func uuids(_ r: ObjectReader, _ key: String) throws(ItemError) -> [UUID]? {
+        guard let list = try r.array(key) else { return nil }
+        var out: [UUID] = []
+        for (k, v) in list.enumerated() {
+            guard let s = v.stringValue, let u = UUID(uuidString: s) else {
+                throw ItemError.invalidField("\(key)[\(k)]", "\(key) must hold UUIDs")
+            }
+            out.append(u)
+        }
+        return out
+    }
+
     /// 422 `unknown_reference` for a project or org unit not in the account.
     func requireReferences(account: UUID, projects: [UUID], units: [UUID]) async throws {
         let (missingProject, missingUnit) = try await database.withConnection { [logger] c in
             try await c.query(
                 """
-                SELECT (SELECT p FROM unnest(\(projects)::uuid[]) p WHERE NOT EXISTS (SELECT 1 FROM projects WHERE account_id = \(account) AND id = p) LIMIT 1),
-                       (SELECT o FROM unnest(\(units)::uuid[]) o WHERE NOT EXISTS (SELECT 1 FROM org_units WHERE account_id = \(account) AND id = o) LIMIT 1)
+                SELECT (SELECT p.n FROM unnest(\(projects)::uuid[]) WITH ORDINALITY AS p(id, n)
+                        WHERE NOT EXISTS (SELECT 1 FROM projects WHERE account_id = \(account) AND id = p.id) ORDER BY p.n LIMIT 1),
+                       (SELECT o.n FROM unnest(\(units)::uuid[]) WITH ORDINALITY AS o(id, n)
+                        WHERE NOT EXISTS (SELECT 1 FROM org_units WHERE account_id = \(account) AND id = o.id)
+                        ORDER BY o.n LIMIT 1)
                 """, logger: logger
-            ).collect { try $0.decode((UUID?, UUID?).self) }.first ?? (nil, nil)
+            ).collect { try $0.decode((Int64?, Int64?).self) }.first ?? (nil, nil)
         }
-        if let p = missingProject {
-            throw APIError.invalid("project \(p.lowercased) does not exist in this account", field: "projectIds", code: ErrorCode.unknownReference)
+        // The same answer for an id of another account as for an id that exists nowhere.
+        if let n = missingProject.map({ Int($0) - 1 }) {
+            throw APIError.invalid("project \(projects[n].lowercased) does not exist in this account", field: "projectIds[\(n)]", code: ErrorCode.unknownReference)
         }
-        if let o = missingUnit {
-            throw APIError.invalid("org unit \(o.lowercased) does not exist in this account", field: "orgUnitIds", code: ErrorCode.unknownReference)
+        if let n = missingUnit.map({ Int($0) - 1 }) {
+            throw APIError.invalid("org unit \(units[n].lowercased) does not exist in this account", field: "orgUnitIds[\(n)]", code: ErrorCode.unknownReference)
         }
     }
 
@@ -197,5 +210,39 @@ struct AdminController {
             }
         }
         return JSONBody.response(.object(["items": .array(items)]))
+    }
+
+    /// `PATCH /v1/users/{id}` `{"orgUnitIds"?,"projectIds"?,"role"?}` (admins of the account):
+    /// the fields given replace the stored ones; the change holds from the user's next
+    /// request (every request reads the caller afresh). 404 for a user of another account.
+    @Sendable func updateUser(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        try caller.requireAdmin()
+        let account = try caller.actingAccount(request)
+        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such user") }
+        let r = try await readBody(request)
+        let (role, projects, units) = try validate { () throws(ItemError) -> (Role?, [UUID]?, [UUID]?) in
+            (try r.string("role").map { name throws(ItemError) in try Self.role(name) }, try Self.uuids(r, "projectIds"), try Self.uuids(r, "orgUnitIds"))
+        }
+        let exists = try await database.withConnection { [logger] c in
+            try await c.query("SELECT 1 FROM users WHERE account_id = \(account) AND id = \(id)", logger: logger).collect { _ in true }.first ?? false
+        }
+        guard exists else { throw APIError.notFound("no such user") }
+        try await requireReferences(account: account, projects: projects ?? [], units: units ?? [])
+        let row = try await database.withConnection { [logger] c in
+            try await c.query(
+                """
+                UPDATE users SET role = coalesce(\(role?.rawValue), role),
+                    project_ids = CASE WHEN \(projects != nil) THEN \(projects ?? [])::uuid[] ELSE project_ids END,
+                    org_unit_ids = CASE WHEN \(units != nil) THEN \(units ?? [])::uuid[] ELSE org_unit_ids END
+                WHERE account_id = \(account) AND id = \(id)
+                RETURNING username, role, project_ids, org_unit_ids
+                """, logger: logger
+            ).collect { try $0.decode((String, String, [UUID], [UUID]).self) }.first
+        }
+        guard let (username, roleName, p, u) = row else { throw APIError.notFound("no such user") }
+        context.logger.info("user updated", metadata: ["target": "\(id.lowercased)"])
+        return JSONBody.response(Caller(userId: id, username: username, role: Role(rawValue: roleName) ?? .agent, accountId: account,
+                                        projectIds: p, orgUnitIds: u, tokenHash: []).userJSON)
     }
 }

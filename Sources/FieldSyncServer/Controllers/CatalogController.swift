@@ -180,8 +180,18 @@ struct CatalogController {
     }
 
     @Sendable func listFormVersions(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
         let account = try account(request, context, admin: false)
         guard let formUUID = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such form") }
+        // 404 for a form that is not in the account; 403 for one of a project the caller is not in.
+        let projects = try await database.withConnection { [logger] c in
+            try await c.query("SELECT project_ids FROM forms WHERE account_id = \(account) AND id = \(formUUID)", logger: logger)
+                .collect { try $0.decode([UUID].self) }.first
+        }
+        guard let projects else { throw APIError.notFound("no such form") }
+        guard caller.role == .admin || caller.role == .superuser || projects.contains(where: caller.projectIds.contains) else {
+            throw APIError.forbidden("this form belongs to projects you are not in")
+        }
         let items = try await database.withConnection { [logger] c in
             try await c.query("SELECT version, fields::text FROM form_versions WHERE account_id = \(account) AND form_uuid = \(formUUID) ORDER BY created_at", logger: logger)
                 .collect { row -> JSONValue in

@@ -84,8 +84,10 @@ struct ConflictController {
             guard var record = loaded[id] else { throw APIError.notFound("no such \(kind.rawValue)") }
             let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(uuidString:))
             let inScope = try await writer.orgUnitScope(unit.map { [$0] } ?? [], on: c)
+            // A record of the account outside the caller's projects or org units: 403 (404 is only for
+            // what does not exist in the account).
             guard scope.projects.contains(record.projectId), unit.flatMap({ inScope[$0] }) == true else {
-                throw APIError.notFound("no such \(kind.rawValue)")
+                throw APIError.forbidden("this \(kind.rawValue) is outside your projects or org units")
             }
             let now = Timestamp.now()
             let write = record.state.serverWrite(changes: changes, editedAt: now)

@@ -7,6 +7,12 @@ import PostgresNIO
 
 /// `POST /v1/sync/push` and `GET /v1/sync/pull`.
 struct SyncController {
+    /// Pushed items by kind and status, counted per batch for the metrics.
+    struct PushCount: Hashable {
+        let kind: String
+        let status: String
+    }
+
     let database: Database
     let config: ServerConfiguration
     let logger: Logger
@@ -25,13 +31,16 @@ struct SyncController {
         let body = try await JSONBody.read(request, limit: config.maxPushBytes)
         let envelope: PushEnvelope
         do { envelope = try PushEnvelope(json: body) } catch { throw APIError(error, status: .badRequest) }
-        let project = try await resolveProject(envelope.projectId, caller: caller, account: account)
-        try await requireOwnDevice(envelope.deviceId, caller: caller, account: account)
+        // The project's existence, the caller's membership and the device's ownership are
+        // checked in the transaction, in the statement that claims the batch.
+        let target = try resolveProject(envelope.projectId, caller: caller)
+        let project = target.id
 
         // Interpret every item first (no database needed): bad ones are rejected alone.
         var results = [PushResult?](repeating: nil, count: envelope.items.count)
         var positions: [(index: Int, item: PositionItem)] = []
         var versioned: [(index: Int, item: VersionedItem)] = []
+        var orgUnits: [(index: Int, item: VersionedItem)] = []
         for (index, raw) in envelope.items.enumerated() {
             let path = "items[\(index)]"
             let id = raw["id"]?.stringValue
@@ -55,8 +64,13 @@ struct SyncController {
                     results[index] = .rejected(id: id, kind: kind.rawValue, error)
                 }
             case .orgUnit:
-                results[index] = .rejected(id: id, kind: kind.rawValue, ItemError(
-                    code: "unsupported_kind", message: "this server does not accept \(kind.rawValue) items yet", field: "\(path).kind"))
+                do {
+                    var item = try VersionedItem(json: raw, kind: kind, path: path, device: envelope.deviceId)
+                    item.write.changes = try OrgUnitFields.normalize(item.write.changes, path: path)
+                    orgUnits.append((index, item))
+                } catch {
+                    results[index] = .rejected(id: id, kind: kind.rawValue, error)
+                }
             }
         }
 
@@ -68,21 +82,15 @@ struct SyncController {
         let resultsSoFar = results
         let positionsToStore = positions
         let versionedToApply = versioned
-        let scope = try await scope(for: caller, account: account)
+        let orgUnitsToApply = orgUnits
+        let role = caller.role
+        let lockKeys = RecordWriter.lockKeys(account: account, versionedToApply)
         let answer: [UInt8] = try await database.transaction { connection in
-            let claimed = try await connection.query(
-                """
-                INSERT INTO push_batches (account_id, batch_id, user_id, device_id) VALUES (\(account), \(batchId), \(user), \(device))
-                ON CONFLICT (account_id, batch_id) DO NOTHING RETURNING 1
-                """, logger: logger
-            ).collect { _ in true }.first ?? false
-            if !claimed {
-                // A replay: the first answer stands (its transaction committed before ours saw the conflict).
-                let stored = try await connection.query(
-                    "SELECT response::text FROM push_batches WHERE account_id = \(account) AND batch_id = \(batchId)", logger: logger
-                ).collect { try $0.decode(String?.self) }.first ?? nil
-                guard let stored else { throw APIError.conflict("batch_in_progress", "this batch is being processed; retry it") }
-                return Array(stored.utf8)
+            let scope: PullQuery.Scope
+            switch try await claimBatch(batchId, project: target, device: device, lockKeys: lockKeys, caller: caller, account: account,
+                                        on: connection, logger: logger) {
+            case .replay(let stored): return stored
+            case .claimed(let s): scope = s
             }
             var results = resultsSoFar
             let created = try await PositionStore.insert(
@@ -93,16 +101,15 @@ struct SyncController {
                 let isNew = created.contains(item.id) && seen.insert(item.id).inserted
                 results[index] = PushResult(id: item.id.lowercased, kind: ItemKind.position.rawValue, status: isNew ? .created : .unchanged)
             }
-            let writer = RecordWriter(account: account, project: project, user: user, device: device, batchId: batchId, scope: scope, logger: logger)
-            for (index, result) in try await writer.process(versionedToApply, on: connection) {
+            // Org units first: entities and instances may reference units created here.
+            let unitWriter = OrgUnitWriter(account: account, user: user, device: device, batchId: batchId, role: role, scope: scope, logger: logger)
+            for (index, result) in try await unitWriter.process(orgUnitsToApply, on: connection) {
                 results[index] = result
             }
-            let cursor = try await connection.query(
-                "SELECT pg_current_xact_id()::text, (SELECT last_value FROM feed_seq)", logger: logger
-            ).collect { row -> String in
-                let (x, s) = try row.decode((String, Int64).self)
-                return FeedCursor(xid: UInt64(x) ?? 0, seq: s).description
-            }.first ?? FeedCursor.start.description
+            let writer = RecordWriter(account: account, project: project, user: user, device: device, batchId: batchId, scope: scope, logger: logger)
+            for (index, result) in try await writer.process(versionedToApply, on: connection, locked: true) {
+                results[index] = result
+            }
             var w = JSONWriter(capacity: 64 * itemCount + 128)
             w.raw("{\"batchId\":")
             w.write(string: batchId.lowercased)
@@ -112,48 +119,103 @@ struct SyncController {
                 w.write((r ?? .rejected(id: nil, kind: nil, ItemError.invalidRequest("item was not processed"))).json)
             }
             w.raw("],\"cursor\":")
+            // The cursor (this transaction's id, the feed sequence after its writes) is made
+            // by the statement that stores the answer: one round trip for both.
+            let prefix = String(decoding: w.bytes, as: UTF8.self)
+            let cursor = try await connection.query(
+                """
+                UPDATE push_batches SET response = (\(prefix) || to_json(c.cursor)::text || '}')::jsonb
+                FROM (SELECT 'c1.' || pg_current_xact_id()::text || '.' || (SELECT last_value FROM feed_seq)::text AS cursor) c
+                WHERE account_id = \(account) AND batch_id = \(batchId)
+                RETURNING c.cursor
+                """, logger: logger
+            ).collect { try $0.decode(String.self) }.first ?? FeedCursor.start.description
             w.write(string: cursor)
             w.raw("}")
-            let text = String(decoding: w.bytes, as: UTF8.self)
-            try await connection.query(
-                "UPDATE push_batches SET response = \(text)::jsonb WHERE account_id = \(account) AND batch_id = \(batchId)", logger: logger)
-            for r in results { if let r { Counter(label: "fieldsync_push_items_total", dimensions: [("kind", r.kind ?? "unknown"), ("status", r.status.rawValue)]).increment() } }
+            var counts: [PushCount: Int] = [:]
+            for r in results { if let r { counts[PushCount(kind: r.kind ?? "unknown", status: r.status.rawValue), default: 0] += 1 } }
+            for (k, n) in counts { Counter(label: "fieldsync_push_items_total", dimensions: [("kind", k.kind), ("status", k.status)]).increment(by: n) }
             return w.bytes
         }
         Timer(label: "fieldsync_push_duration_seconds").record(duration: ContinuousClock.now - started)
         return JSONBody.response(bytes: answer)
     }
 
-    /// The push's project: the named one (404 outside the account, 403 not the caller's),
-    /// or the caller's only project.
-    func resolveProject(_ projectId: UUID?, caller: Caller, account: UUID) async throws -> UUID {
+    /// The push's project: the named one, or the caller's only project. Whether a named
+    /// one exists (404) and is the caller's (403) is checked by ``claimBatch``.
+    func resolveProject(_ projectId: UUID?, caller: Caller) throws -> (id: UUID, named: Bool) {
         guard let projectId else {
-            if caller.projectIds.count == 1 { return caller.projectIds[0] }
+            if caller.projectIds.count == 1 { return (caller.projectIds[0], false) }
             throw APIError.badRequest("projectId is required when you belong to \(caller.projectIds.count) projects", field: "projectId")
         }
-        let exists = try await database.withConnection { [logger] c in
-            try await c.query("SELECT 1 FROM projects WHERE account_id = \(account) AND id = \(projectId)", logger: logger).collect { _ in true }.first ?? false
-        }
-        guard exists else { throw APIError.notFound("project \(projectId.lowercased) does not exist") }
-        guard caller.role == .admin || caller.projectIds.contains(projectId) else {
-            throw APIError.forbidden("you are not a member of project \(projectId.lowercased)")
-        }
-        return projectId
+        return (projectId, true)
     }
 
-    func requireOwnDevice(_ device: UUID, caller: Caller, account: UUID) async throws {
+    enum BatchClaim {
+        /// The batch is ours to process, with the caller's scope.
+        case claimed(PullQuery.Scope)
+        /// A replay: the stored first answer.
+        case replay([UInt8])
+    }
+
+    /// The first statement of a push transaction, one round trip: checks that the named
+    /// project exists (404) and is the caller's (403) and that the device is registered to
+    /// the caller (403); claims the batch id; takes the advisory locks of the records the
+    /// batch writes (sorted: see ``RecordWriter``), only when the claim succeeded; reads an
+    /// admin's projects for its scope. A batch already claimed answers its stored answer.
+    func claimBatch(_ batchId: UUID, project: (id: UUID, named: Bool), device: UUID, lockKeys: [String], caller: Caller, account: UUID,
+                    on connection: PostgresConnection, logger: Logger) async throws -> BatchClaim {
         let user = caller.userId
-        let owned = try await database.withConnection { [logger] c in
-            try await c.query(
-                """
-                SELECT 1 FROM device_ownerships
-                WHERE account_id = \(account) AND device_id = \(device) AND user_id = \(user) AND ended_at IS NULL
-                """, logger: logger
-            ).collect { _ in true }.first ?? false
-        }
-        guard owned else {
+        let admin = caller.role == .admin
+        let member = !project.named || admin || caller.projectIds.contains(project.id)
+        let checkProject = project.named
+        let projectId = project.id
+        let rows = try await connection.query(
+            """
+            WITH chk AS (
+                SELECT (NOT \(checkProject) OR EXISTS (SELECT 1 FROM projects WHERE account_id = \(account) AND id = \(projectId))) AS project_ok,
+                       EXISTS (SELECT 1 FROM device_ownerships WHERE account_id = \(account) AND device_id = \(device)
+                               AND user_id = \(user) AND ended_at IS NULL) AS device_ok
+            ), claim AS (
+                INSERT INTO push_batches (account_id, batch_id, user_id, device_id)
+                SELECT \(account), \(batchId), \(user), \(device) FROM chk WHERE chk.project_ok AND chk.device_ok AND \(member)
+                ON CONFLICT (account_id, batch_id) DO NOTHING RETURNING 1
+            ), locks AS (
+                SELECT count(pg_advisory_xact_lock(hashtextextended(s.k, 0))) AS n
+                FROM (SELECT unnest(\(lockKeys)::text[]) AS k ORDER BY 1) s WHERE EXISTS (SELECT 1 FROM claim)
+            )
+            SELECT chk.project_ok, chk.device_ok, EXISTS (SELECT 1 FROM claim), (SELECT n FROM locks),
+                   (SELECT response::text FROM push_batches WHERE account_id = \(account) AND batch_id = \(batchId)),
+                   CASE WHEN \(admin) THEN ARRAY(SELECT id FROM projects WHERE account_id = \(account)) ELSE '{}'::uuid[] END
+            FROM chk
+            """, logger: logger
+        ).collect { try $0.decode((Bool, Bool, Bool, Int64, String?, [UUID]).self) }
+        guard let row = rows.first else { throw APIError.unavailable("the batch claim answered nothing") }
+        let (projectOK, deviceOK, claimed, _, stored, adminProjects) = row
+        guard projectOK else { throw APIError.notFound("project \(projectId.lowercased) does not exist") }
+        guard member else { throw APIError.forbidden("you are not a member of project \(projectId.lowercased)") }
+        guard deviceOK else {
             throw APIError.forbidden("device \(device.lowercased) is not registered to you; register it with POST /v1/devices first")
         }
+        if claimed { return .claimed(scope(for: caller, account: account, adminProjects: adminProjects)) }
+        // A replay: the first answer stands. When that batch's transaction committed while
+        // our claim waited on it, our statement's snapshot did not see its answer: read again.
+        var answer = stored
+        if answer == nil {
+            answer = try await connection.query(
+                "SELECT response::text FROM push_batches WHERE account_id = \(account) AND batch_id = \(batchId)", logger: logger
+            ).collect { try $0.decode(String?.self) }.first ?? nil
+        }
+        guard let answer else { throw APIError.conflict("batch_in_progress", "this batch is being processed; retry it") }
+        return .replay(Array(answer.utf8))
+    }
+
+    /// The scope of ``scope(for:account:)`` when an admin's projects are already known.
+    func scope(for caller: Caller, account: UUID, adminProjects: [UUID]) -> PullQuery.Scope {
+        let admin = caller.role == .admin
+        return PullQuery.Scope(
+            account: account, projects: admin ? adminProjects : caller.projectIds, user: caller.userId, everything: admin,
+            supervisor: caller.role == .supervisor, orgUnits: caller.orgUnitIds)
     }
 
     /// What the caller may see and write: admins the whole account, others their

@@ -44,13 +44,32 @@ public final class Database: Sendable {
                 let result: T
                 do {
                     result = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    await Self.rollback(connection, logger: logger)
                     throw error
                 }
-                try await connection.query("COMMIT", logger: logger)
                 return result
             }
+        }
+    }
+
+    /// Ends a failed transaction, also when the request that ran it was cancelled (its
+    /// deadline passed): the ROLLBACK runs outside the cancelled task, and a connection
+    /// that can't roll back is closed, so the pool never hands out a connection still
+    /// inside a transaction (whose open xid would also hold back the changes feed).
+    static func rollback(_ connection: PostgresConnection, logger: Logger) async {
+        let rolledBack = await Task.detached {
+            do {
+                try await connection.query("ROLLBACK", logger: logger)
+                return true
+            } catch {
+                return false
+            }
+        }.value
+        if !rolledBack {
+            logger.warning("could not roll back a failed transaction; closing its connection")
+            try? await connection.close()
         }
     }
 

@@ -123,7 +123,9 @@ enum OrgUnitImport {
         let ids = units.map(\.id)
         let parents = units.compactMap(\.parentId)
         let types = Array(Set(units.compactMap(\.typeId)))
-        return try await database.transaction { c in
+        // A whole country in one transaction: an admin's bulk operation, not bound by the
+        // per-request database deadline.
+        return try await database.transaction(timeout: .seconds(300)) { c in
             // One tree change at a time per account keeps paths consistent.
             try await c.query("SELECT pg_advisory_xact_lock(hashtext('orgunits:' || \(account.lowercased)))", logger: logger).drain()
             let knownTypes = Set(try await c.query("SELECT id FROM orgunit_types WHERE account_id = \(account) AND id = ANY(\(types)::uuid[])", logger: logger)
@@ -188,12 +190,7 @@ enum OrgUnitImport {
             }
             // Descendants not in the file follow a moved unit.
             for m in moved {
-                try await c.query(
-                    """
-                    UPDATE org_units SET path = \(m.new)::ltree || subpath(path, nlevel(\(m.old)::ltree)),
-                        feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
-                    WHERE account_id = \(account) AND path <@ \(m.old)::ltree AND path <> \(m.old)::ltree AND NOT (id = ANY(\(ids)::uuid[]))
-                    """, logger: logger)
+                try await repath(from: m.old, to: m.new, account: account, except: ids, on: c, logger: logger)
             }
             return ids
         }
@@ -201,8 +198,22 @@ enum OrgUnitImport {
 
     static let nilUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
-    /// Upserts the units with one statement.
-    static func write(_ rows: [(Unit, String, RecordState)], account: UUID, user: UUID, on c: PostgresConnection, logger: Logger) async throws {
+    /// Moves the descendants of a unit whose path changed from `old` to `new` (all of
+    /// them, in one statement, in the caller's transaction), except `except` (written
+    /// by the caller itself). They appear again in the feed.
+    static func repath(from old: String, to new: String, account: UUID, except: [UUID] = [], on c: PostgresConnection, logger: Logger) async throws {
+        try await c.query(
+            """
+            UPDATE org_units SET path = \(new)::ltree || subpath(path, nlevel(\(old)::ltree)),
+                feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
+            WHERE account_id = \(account) AND path <@ \(old)::ltree AND path <> \(old)::ltree AND NOT (id = ANY(\(except)::uuid[]))
+            """, logger: logger)
+    }
+
+    /// Upserts the units with one statement. `status` is their validation status:
+    /// `validated`, or `pending` for a unit an agent proposed.
+    static func write(_ rows: [(Unit, String, RecordState)], status: String = "validated", account: UUID, user: UUID,
+                      on c: PostgresConnection, logger: Logger) async throws {
         let ids = rows.map(\.0.id)
         let parentIds = rows.map { $0.0.parentId ?? nilUUID }
         let names = rows.map(\.0.name)
@@ -217,7 +228,7 @@ enum OrgUnitImport {
         let states = rows.map { JSONWriter.string($0.2.stateJSON) }
         let versions = rows.map { JSONWriter.string($0.2.version.json) }
         let docs = rows.map { row in
-            JSONWriter.string(row.2.recordDocument(kind: .orgUnit, id: row.0.id, attributes: ["projectId": .null, "status": .string("validated")]))
+            JSONWriter.string(row.2.recordDocument(kind: .orgUnit, id: row.0.id, attributes: ["projectId": .null, "status": .string(status)]))
         }
         try await c.query(
             """
@@ -226,7 +237,7 @@ enum OrgUnitImport {
             SELECT \(account), t.id, NULLIF(t.parent, \(nilUUID)), t.name, NULLIF(t.type, \(nilUUID)), t.path::ltree,
                    ST_GeomFromEWKB(NULLIF(t.geom, ''::bytea)), ST_GeomFromEWKB(NULLIF(t.simple, ''::bytea)),
                    CASE WHEN t.lon = 'NaN' THEN NULL ELSE ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) END, NULLIF(t.z, 'NaN'),
-                   ARRAY(SELECT jsonb_array_elements_text(t.aliases::jsonb)), 'validated', t.state::jsonb, t.version::jsonb, t.doc::jsonb, \(user)
+                   ARRAY(SELECT jsonb_array_elements_text(t.aliases::jsonb)), \(status), t.state::jsonb, t.version::jsonb, t.doc::jsonb, \(user)
             FROM unnest(\(ids)::uuid[], \(parentIds)::uuid[], \(names)::text[], \(typeIds)::uuid[], \(paths)::text[], \(geoms)::bytea[],
                         \(simplified)::bytea[], \(lon)::float8[], \(lat)::float8[], \(z)::float8[], \(aliases)::text[], \(states)::text[],
                         \(versions)::text[], \(docs)::text[])
@@ -234,7 +245,7 @@ enum OrgUnitImport {
             ON CONFLICT (account_id, id) DO UPDATE SET
                 parent_id = EXCLUDED.parent_id, name = EXCLUDED.name, org_unit_type_id = EXCLUDED.org_unit_type_id, path = EXCLUDED.path,
                 geom = EXCLUDED.geom, simplified_geom = EXCLUDED.simplified_geom, location = EXCLUDED.location, location_z = EXCLUDED.location_z,
-                aliases = EXCLUDED.aliases, validation_status = 'validated', state = EXCLUDED.state, version = EXCLUDED.version,
+                aliases = EXCLUDED.aliases, validation_status = EXCLUDED.validation_status, state = EXCLUDED.state, version = EXCLUDED.version,
                 doc = EXCLUDED.doc, updated_at = now(), feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
             """, logger: logger)
     }

@@ -29,25 +29,35 @@ struct RecordWriter {
         var attachments: [VersionedItem.Attachment]
     }
 
-    func process(_ items: [(index: Int, item: VersionedItem)], on c: PostgresConnection) async throws -> [Int: PushResult] {
+    /// The advisory-lock keys of the records `items` touch, sorted: every batch takes
+    /// them in this order (the push in `SyncController.claimBatch`, or ``process(_:on:locked:)``),
+    /// so batches never deadlock.
+    static func lockKeys(account: UUID, _ items: [(index: Int, item: VersionedItem)]) -> [String] {
+        Array(Set(items.map { "\(account.lowercased):\($0.item.kind.rawValue):\($0.item.id.lowercased)" })).sorted()
+    }
+
+    /// - Parameter locked: the caller already took ``lockKeys(account:_:)`` in this
+    ///   transaction, in an earlier statement (the push folds them into its batch claim).
+    func process(_ items: [(index: Int, item: VersionedItem)], on c: PostgresConnection, locked: Bool = false) async throws -> [Int: PushResult] {
         guard !items.isEmpty else { return [:] }
-        let keys = Array(Set(items.map { "\(account.lowercased):\($0.item.kind.rawValue):\($0.item.id.lowercased)" })).sorted()
-        try await c.query(
-            "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT unnest(\(keys)::text[]) AS k ORDER BY 1) s",
-            logger: logger).drain()
-
+        if !locked {
+            let keys = Self.lockKeys(account: account, items)
+            try await c.query(
+                "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT unnest(\(keys)::text[]) AS k ORDER BY 1) s",
+                logger: logger).drain()
+        }
+        // The loads run in a statement after the one that took the locks: under READ
+        // COMMITTED it sees every write of the batches that held them before us.
         var records: [ItemKind: [UUID: Loaded]] = [.entity: [:], .instance: [:]]
-        let entityIds = items.filter { $0.item.kind == .entity }.map(\.item.id)
+        let entityIds = Array(Set(items.filter { $0.item.kind == .entity }.map(\.item.id) + items.compactMap { $0.item.uuid("entityId") }))
         let instanceIds = items.filter { $0.item.kind == .instance }.map(\.item.id)
-        records[.entity] = try await loadEntities(entityIds + items.compactMap { $0.item.uuid("entityId") }, on: c)
-        records[.instance] = try await loadInstances(instanceIds, on: c)
-
-        // References: org units (with scope), entity types, forms.
-        let unitIds = Array(Set(items.compactMap { $0.item.uuid("orgUnitId") } + records.values.flatMap { $0.values.compactMap { $0.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(uuidString:)) } }))
-        let units = try await orgUnitScope(unitIds, on: c)
+        let itemUnits = Array(Set(items.compactMap { $0.item.uuid("orgUnitId") }))
         let typeIds = Array(Set(items.compactMap { $0.item.uuid("entityTypeId") }))
-        let knownTypes = Set(try await c.query("SELECT id FROM entity_types WHERE account_id = \(account) AND id = ANY(\(typeIds)::uuid[])", logger: logger)
-            .collect { try $0.decode(UUID.self) })
+        let (entities, units, knownTypes) = try await loadEntitiesAndReferences(
+            entityIds: entityIds, instanceIds: instanceIds, unitIds: itemUnits, typeIds: typeIds, on: c)
+        records[.entity] = entities
+        records[.instance] = instanceIds.isEmpty ? [:] : try await loadInstances(instanceIds, on: c)
+
         let forms = try await loadForms(items.compactMap { $0.item.fixed["formId"]?.stringValue }, on: c)
 
         var results: [Int: PushResult] = [:]
@@ -114,22 +124,10 @@ struct RecordWriter {
             }
             results[index] = PushResult(id: item.id.lowercased, kind: kindName, status: status, version: record.state.version.json)
         }
-        // Several writes to one record in the batch: report the final version on each.
-        try await flushEntities(touched[.entity]!.compactMap { id in records[.entity]![id].map { (id, $0) } }, on: c)
+        // Entities and the write log of every applied write (any kind) in one statement,
+        // then instances (their own statements, only when the batch has some).
+        try await flushEntities(touched[.entity]!.compactMap { id in records[.entity]![id].map { (id, $0) } }, log: writes.map(\.0), on: c)
         try await flushInstances(touched[.instance]!.compactMap { id in records[.instance]![id].map { (id, $0) } }, forms: forms, on: c)
-        if !writes.isEmpty {
-            let kinds = writes.map(\.0.kind.rawValue)
-            let ids = writes.map(\.0.id)
-            let replicas = writes.map(\.0.write.replica)
-            let counters = writes.map(\.0.write.counter)
-            try await c.query(
-                """
-                INSERT INTO record_writes (account_id, kind, record_id, replica, counter, user_id, device_id, batch_id)
-                SELECT \(account), t.kind, t.id, t.replica, t.counter, \(user), \(device), \(batchId)
-                FROM unnest(\(kinds)::text[], \(ids)::uuid[], \(replicas)::text[], \(counters)::int8[]) AS t(kind, id, replica, counter)
-                ON CONFLICT DO NOTHING
-                """, logger: logger)
-        }
         return results
     }
 
@@ -197,6 +195,43 @@ struct RecordWriter {
         return out
     }
 
+    /// One statement for what a batch reads besides instances: the entities it writes or
+    /// references, the org units its items and those records name (whether each exists
+    /// for the caller and is in scope), and which of the named entity types exist.
+    func loadEntitiesAndReferences(entityIds: [UUID], instanceIds: [UUID], unitIds: [UUID], typeIds: [UUID],
+                                   on c: PostgresConnection) async throws -> (entities: [UUID: Loaded], units: [UUID: Bool], types: Set<UUID>) {
+        var entities: [UUID: Loaded] = [:]
+        var units: [UUID: Bool] = [:]
+        var types = Set<UUID>()
+        let rows = try await c.query(
+            """
+            SELECT 0::int2, e.id, e.project_id, e.entity_type_id, e.org_unit_id, e.state::text, false
+            FROM entities e WHERE e.account_id = \(account) AND e.id = ANY(\(entityIds)::uuid[])
+            UNION ALL
+            SELECT 1::int2, o.id, NULL, NULL, NULL, NULL, \(scope.everything) OR EXISTS (
+                SELECT 1 FROM org_units m WHERE m.account_id = \(account) AND m.id = ANY(\(scope.orgUnits)::uuid[]) AND o.path <@ m.path)
+            FROM org_units o
+            WHERE o.account_id = \(account) AND (o.validation_status = 'validated' OR o.created_by = \(user))
+              AND o.id = ANY(\(unitIds)::uuid[]
+                  || ARRAY(SELECT e.org_unit_id FROM entities e WHERE e.account_id = \(account) AND e.id = ANY(\(entityIds)::uuid[]))
+                  || ARRAY(SELECT i.org_unit_id FROM instances i WHERE i.account_id = \(account) AND i.id = ANY(\(instanceIds)::uuid[])))
+            UNION ALL
+            SELECT 2::int2, t.id, NULL, NULL, NULL, NULL, false
+            FROM entity_types t WHERE t.account_id = \(account) AND t.id = ANY(\(typeIds)::uuid[])
+            """, logger: logger)
+        for try await (what, id, projectId, type, unit, state, inScope) in rows.decode((Int16, UUID, UUID?, UUID?, UUID?, String?, Bool).self) {
+            switch what {
+            case 0:
+                guard let projectId, let type, let unit, let state else { continue }
+                entities[id] = Loaded(state: Self.state(state), projectId: projectId,
+                                      fixed: ["entityTypeId": .string(type.lowercased), "orgUnitId": .string(unit.lowercased)], isNew: false, attachments: [])
+            case 1: units[id] = inScope
+            default: types.insert(id)
+            }
+        }
+        return (entities, units, types)
+    }
+
     func loadInstances(_ ids: [UUID], on c: PostgresConnection) async throws -> [UUID: Loaded] {
         var out: [UUID: Loaded] = [:]
         let rows = try await c.query(
@@ -262,8 +297,9 @@ struct RecordWriter {
 
     // MARK: writing
 
-    func flushEntities(_ rows: [(UUID, Loaded)], on c: PostgresConnection) async throws {
-        guard !rows.isEmpty else { return }
+    /// Upserts entity rows and, in the same statement, logs `log`'s writes (any kind) in `record_writes`.
+    func flushEntities(_ rows: [(UUID, Loaded)], log: [VersionedItem] = [], on c: PostgresConnection) async throws {
+        guard !rows.isEmpty || !log.isEmpty else { return }
         let ids = rows.map(\.0)
         let projects = rows.map(\.1.projectId)
         let types = rows.map { UUID(uuidString: $0.1.fixed["entityTypeId"]?.stringValue ?? "") ?? UUID() }
@@ -276,14 +312,26 @@ struct RecordWriter {
                 "projectId": .string(r.projectId.lowercased), "entityTypeId": r.fixed["entityTypeId"] ?? .null, "orgUnitId": r.fixed["orgUnitId"] ?? .null,
             ]))
         }
+        let logKinds = log.map(\.kind.rawValue)
+        let logIds = log.map(\.id)
+        let logReplicas = log.map(\.write.replica)
+        let logCounters = log.map(\.write.counter)
+        // A data-modifying CTE runs to completion whether or not the outer statement reads it.
         try await c.query(
             """
-            INSERT INTO entities (account_id, id, project_id, entity_type_id, org_unit_id, state, version, doc, has_conflicts, created_by)
-            SELECT \(account), t.id, t.project, t.type, t.unit, t.state::jsonb, t.version::jsonb, t.doc::jsonb, t.conflict, \(user)
-            FROM unnest(\(ids)::uuid[], \(projects)::uuid[], \(types)::uuid[], \(units)::uuid[], \(states)::text[], \(versions)::text[],
-                        \(docs)::text[], \(conflicts)::bool[]) AS t(id, project, type, unit, state, version, doc, conflict)
-            ON CONFLICT (account_id, id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, doc = EXCLUDED.doc,
-                has_conflicts = EXCLUDED.has_conflicts, updated_at = now(), feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
+            WITH upsert AS (
+                INSERT INTO entities (account_id, id, project_id, entity_type_id, org_unit_id, state, version, doc, has_conflicts, created_by)
+                SELECT \(account), t.id, t.project, t.type, t.unit, t.state::jsonb, t.version::jsonb, t.doc::jsonb, t.conflict, \(user)
+                FROM unnest(\(ids)::uuid[], \(projects)::uuid[], \(types)::uuid[], \(units)::uuid[], \(states)::text[], \(versions)::text[],
+                            \(docs)::text[], \(conflicts)::bool[]) AS t(id, project, type, unit, state, version, doc, conflict)
+                ON CONFLICT (account_id, id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, doc = EXCLUDED.doc,
+                    has_conflicts = EXCLUDED.has_conflicts, updated_at = now(), feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
+                RETURNING 1
+            )
+            INSERT INTO record_writes (account_id, kind, record_id, replica, counter, user_id, device_id, batch_id)
+            SELECT \(account), w.kind, w.id, w.replica, w.counter, \(user), \(device), \(batchId)
+            FROM unnest(\(logKinds)::text[], \(logIds)::uuid[], \(logReplicas)::text[], \(logCounters)::int8[]) AS w(kind, id, replica, counter)
+            ON CONFLICT DO NOTHING
             """, logger: logger)
     }
 

@@ -1,0 +1,87 @@
+import CZlib
+import FieldSyncCore
+import NIOCore
+
+/// A gzip compressor for streamed answers: feed it chunks, it hands back compressed
+/// chunks; memory stays at zlib's window whatever the answer's size.
+///
+/// Not `Sendable`: one lives inside one response body writer.
+final class GzipStream {
+    private var stream = z_stream()
+    private var finished = false
+
+    init(level: Int32 = 6) throws {
+        let status = fieldsync_deflate_init_gzip(&stream, level)
+        guard status == Z_OK else { throw APIError.invalid("zlib could not start (status \(status))", code: "internal_error") }
+    }
+
+    deinit {
+        deflateEnd(&stream)
+    }
+
+    /// Compresses `input`; the answer may be empty (zlib keeps data until it has a block).
+    func compress(_ input: ByteBuffer, allocator: ByteBufferAllocator = .init()) -> ByteBuffer {
+        run(input, flush: Z_NO_FLUSH, allocator: allocator)
+    }
+
+    /// Ends the stream: the remaining compressed bytes and the gzip trailer.
+    func finish(allocator: ByteBufferAllocator = .init()) -> ByteBuffer {
+        guard !finished else { return allocator.buffer(capacity: 0) }
+        finished = true
+        return run(allocator.buffer(capacity: 0), flush: Z_FINISH, allocator: allocator)
+    }
+
+    private func run(_ input: ByteBuffer, flush: Int32, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var out = allocator.buffer(capacity: Swift.max(1024, input.readableBytes / 2))
+        var input = input
+        input.withUnsafeMutableReadableBytes { raw in
+            stream.next_in = raw.baseAddress?.assumingMemoryBound(to: Bytef.self)
+            stream.avail_in = uInt(raw.count)
+            while true {
+                out.reserveCapacity(minimumWritableBytes: 16 * 1024)
+                let written = out.writeWithUnsafeMutableBytes(minimumWritableBytes: 16 * 1024) { dest in
+                    stream.next_out = dest.baseAddress?.assumingMemoryBound(to: Bytef.self)
+                    stream.avail_out = uInt(dest.count)
+                    _ = deflate(&stream, flush)
+                    return dest.count - Int(stream.avail_out)
+                }
+                let outputFull = stream.avail_out == 0
+                if flush == Z_FINISH {
+                    if !outputFull && stream.avail_in == 0 { break }
+                } else if stream.avail_in == 0 && !outputFull {
+                    break
+                }
+                _ = written
+            }
+            stream.next_in = nil
+        }
+        return out
+    }
+}
+
+/// Reads a whole gzip stream back (tests and the CLI use it on answers).
+enum Gunzip {
+    static func decompress(_ bytes: [UInt8]) throws -> [UInt8] {
+        var stream = z_stream()
+        guard fieldsync_inflate_init_gzip(&stream) == Z_OK else { throw APIError.invalid("zlib could not start", code: "internal_error") }
+        defer { inflateEnd(&stream) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var input = bytes
+        var status: Int32 = Z_OK
+        input.withUnsafeMutableBufferPointer { inp in
+            stream.next_in = inp.baseAddress
+            stream.avail_in = uInt(inp.count)
+            repeat {
+                chunk.withUnsafeMutableBufferPointer { c in
+                    stream.next_out = c.baseAddress
+                    stream.avail_out = uInt(c.count)
+                    status = inflate(&stream, Z_NO_FLUSH)
+                    out.append(contentsOf: c[0..<(c.count - Int(stream.avail_out))])
+                }
+            } while status == Z_OK
+        }
+        guard status == Z_STREAM_END else { throw APIError.invalid("the gzip stream is damaged (zlib status \(status))", code: ErrorCode.invalidRequest) }
+        return out
+    }
+}
