@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // libgeos_c, found through pkg-config; see Sources/CGEOS/shim.h.
@@ -74,11 +75,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // One emulated device = one SQLite store; the fleet simulator (issue #6).
+        .target(
+            name: "FieldSyncDevice",
+            dependencies: ["FieldSyncCore", "FieldSyncClient", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .executableTarget(
             name: "FieldSyncCLI",
             dependencies: [
                 "FieldSyncClient",
                 "FieldSyncCore",
+                "FieldSyncDevice",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -94,6 +101,14 @@ let package = Package(
         ),
         .testTarget(name: "FieldSyncCoreTests", dependencies: ["FieldSyncCore"]),
         .testTarget(name: "FieldSyncGeometryTests", dependencies: ["FieldSyncGeometry"]),
+        .testTarget(
+            name: "FieldSyncDeviceTests",
+            dependencies: [
+                "FieldSyncDevice", "FieldSyncServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
         .testTarget(
             name: "FieldSyncServerTests",
             dependencies: [

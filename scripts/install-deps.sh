@@ -2,7 +2,7 @@
 # Installs the system packages FieldSync needs on Debian 12, if any is missing.
 # Safe to run again: a no-op when everything is there. Needs root or sudo.
 set -euo pipefail
-PACKAGES=(libgeos-dev zlib1g-dev pkg-config postgresql-15 postgresql-15-postgis-3 postgresql-contrib libpq-dev libssl-dev python3)
+PACKAGES=(libgeos-dev zlib1g-dev libsqlite3-dev pkg-config postgresql-15 postgresql-15-postgis-3 postgresql-contrib libpq-dev libssl-dev python3)
 # --test adds what only the tests need: GDAL's ogrinfo checks that GeoJSON answers open as a layer.
 if [ "${1:-}" = "--test" ]; then PACKAGES+=(gdal-bin); fi
 missing=()

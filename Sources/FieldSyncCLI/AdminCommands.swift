@@ -6,7 +6,7 @@ import Foundation
 /// `fieldsync admin …`: accounts, projects, users and org-unit types.
 struct Admin: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create and list accounts, projects, users and org-unit types.",
+        abstract: "Create and list accounts, projects, users, org-unit types, entity types and forms.",
         discussion: """
             Accounts are the superuser's; the rest is done by an admin of the account,
             or by the superuser naming the account with --account-id.
@@ -16,7 +16,8 @@ struct Admin: AsyncParsableCommand {
               fieldsync admin project create --name "Field survey" --app-id demo.survey \\
                 --account-id 0de30000-0000-4000-8000-000000000001
             """,
-        subcommands: [AccountCommands.self, ProjectCommands.self, UserCommands.self, OrgUnitTypeCommands.self])
+        subcommands: [AccountCommands.self, ProjectCommands.self, UserCommands.self, OrgUnitTypeCommands.self,
+                      EntityTypeCommands.self, FormCommands.self])
 }
 
 /// `--account-id`, shared by the commands acting inside an account.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FieldSyncClient
+import FieldSyncDevice
 import Foundation
 
 /// The documented exit codes, and the mapping of errors onto them.
@@ -27,6 +28,10 @@ enum Exit {
             return (e.code, e.message.isEmpty ? nil : "error: \(e.message)")
         case let e as ProfileError:
             return (failed, "error: \(e)")
+        case let e as DeviceError:
+            return (failed, "error: \(e)")
+        case let e as InjectedFault:
+            return (failed, "error: \(e); run the same command again to resume")
         case let e as ExitCode:
             return (e.rawValue, nil)
         default:

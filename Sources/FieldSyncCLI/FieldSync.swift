@@ -33,7 +33,7 @@ struct FieldSync: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Login.self, Logout.self, Status.self, Device.self, Positions.self, Pull.self,
-            Admin.self, OrgUnits.self, Demo.self,
+            Admin.self, OrgUnits.self, Tree.self, Changes.self, Conflicts.self, Simulate.self, Demo.self,
         ]
     )
 

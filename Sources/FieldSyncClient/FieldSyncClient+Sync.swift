@@ -8,6 +8,16 @@ public struct PushAnswer: Sendable {
     public var results: [PushResult]
     /// The feed position just after this batch.
     public var cursor: String
+    /// The results as sent, with members ``PushResult`` does not keep (e.g. the
+    /// `changeId` of a `pending` org-unit proposal).
+    public var rawResults: [JSONValue] = []
+
+    public init(batchId: String, results: [PushResult], cursor: String, rawResults: [JSONValue] = []) {
+        self.batchId = batchId
+        self.results = results
+        self.cursor = cursor
+        self.rawResults = rawResults
+    }
 
     /// How many results have `status`.
     public func count(_ status: PushStatus) -> Int {
@@ -23,6 +33,12 @@ public struct PullPage: Sendable {
     public var cursor: String
     /// `true` when more changes follow this page.
     public var hasMore: Bool
+
+    public init(changes: [JSONValue], cursor: String, hasMore: Bool) {
+        self.changes = changes
+        self.cursor = cursor
+        self.hasMore = hasMore
+    }
 }
 
 extension FieldSyncClient {
@@ -48,7 +64,7 @@ extension FieldSyncClient {
         }
         return PushAnswer(
             batchId: json["batchId"]?.stringValue ?? batchId.uuidString.lowercased(), results: results,
-            cursor: json["cursor"]?.stringValue ?? "")
+            cursor: json["cursor"]?.stringValue ?? "", rawResults: raw)
     }
 
     /// `GET /v1/sync/pull`: one page from `cursor` (`nil` or empty: from the beginning).

@@ -18,6 +18,8 @@ public final class FieldSyncClient: Sendable {
     /// How failed requests are retried.
     public let retry: RetryPolicy
     let http: HTTPClient
+    /// Whether ``shutdown()`` closes `http` (clients made with ``sharing(token:)`` don't).
+    private let ownsHTTP: Bool
     let logger: Logger
     private let tokenBox: Mutex<String?>
     /// Whether the server has ever answered this client (see ``RetryPolicy``).
@@ -47,6 +49,24 @@ public final class FieldSyncClient: Sendable {
         // Retries are ours (bounded, logged); the pool's own would wait out the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.ownsHTTP = true
+    }
+
+    private init(sharing other: FieldSyncClient, token: String?, timeout: Duration?, retry: RetryPolicy?) {
+        baseURL = other.baseURL
+        self.timeout = timeout ?? other.timeout
+        self.retry = retry ?? other.retry
+        logger = other.logger
+        tokenBox = Mutex(token)
+        http = other.http
+        ownsHTTP = false
+    }
+
+    /// A client of the same server that shares this one's connection pool but sends
+    /// its own token (e.g. one per emulated device). Shut down this client, not the
+    /// shared one's copies, when done; ``shutdown()`` on a copy does nothing.
+    public func sharing(token: String?, timeout: Duration? = nil, retry: RetryPolicy? = nil) -> FieldSyncClient {
+        FieldSyncClient(sharing: self, token: token, timeout: timeout, retry: retry)
     }
 
     /// Runs `body` with a new client and shuts the client down afterwards.
@@ -69,6 +89,7 @@ public final class FieldSyncClient: Sendable {
 
     /// Closes the connections. The client cannot be used afterwards.
     public func shutdown() async throws {
+        guard ownsHTTP else { return }
         try await http.shutdown()
     }
 

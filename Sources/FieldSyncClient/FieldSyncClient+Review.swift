@@ -1,0 +1,61 @@
+import FieldSyncCore
+import Foundation
+
+/// The supervisor's calls: org-unit change requests, the merged tree, conflicts.
+extension FieldSyncClient {
+    /// `GET /v1/orgunits/changes?status=…`: change requests (`pending`, `approved`,
+    /// `rejected`; `nil` for the server's default).
+    public func listOrgUnitChanges(status: String? = nil) async throws -> [JSONValue] {
+        let query = status.map { [("status", $0)] } ?? []
+        let path = "/v1/orgunits/changes"
+        let json = try await request(method: "GET", path: path, query: query).json
+        guard let items = json["items"]?.arrayValue else {
+            throw ClientError.invalidResponse(path: path, detail: "no items array in the answer")
+        }
+        return items
+    }
+
+    /// `POST /v1/orgunits/changes/{id}/review` `{"decision","fields"?,"comment"?}`:
+    /// `decision` is `approve` or `reject`; `fields` approves only those fields.
+    /// Answers the change request as it is now.
+    public func reviewOrgUnitChange(id: UUID, decision: String, fields: [String]? = nil, comment: String? = nil) async throws -> JSONValue {
+        var body: [String: JSONValue] = ["decision": .string(decision)]
+        if let fields { body["fields"] = .array(fields.map(JSONValue.string)) }
+        if let comment { body["comment"] = .string(comment) }
+        // A review is a decision on a state: replaying it answers 409, never a second one.
+        return try await request(method: "POST", path: "/v1/orgunits/changes/\(id.uuidString.lowercased())/review",
+                                 body: .object(body), idempotent: true).json
+    }
+
+    /// `GET /v1/orgunits/tree?root=&geometry=&format=&since=`: the merged tree as
+    /// `{"orgUnits":[…],"cursor"}` (`format` `json`) or a GeoJSON FeatureCollection
+    /// with a `cursor` member (`geojson`).
+    public func orgUnitTree(root: UUID? = nil, geometry: String? = nil, format: String? = nil, since: String? = nil) async throws -> JSONValue {
+        var query: [(String, String)] = []
+        if let root { query.append(("root", root.uuidString.lowercased())) }
+        if let geometry { query.append(("geometry", geometry)) }
+        if let format { query.append(("format", format)) }
+        if let since, !since.isEmpty { query.append(("since", since)) }
+        return try await request(method: "GET", path: "/v1/orgunits/tree", query: query, timeout: max(timeout, .seconds(300))).json
+    }
+
+    /// `GET /v1/conflicts?kind=&status=open`: records with conflicted fields (pull
+    /// RECORDs with `conflicts`). `kind` is `entity`, `instance` or `nil` for both.
+    public func listConflicts(kind: String? = nil) async throws -> [JSONValue] {
+        var query: [(String, String)] = [("status", "open")]
+        if let kind { query.append(("kind", kind)) }
+        let path = "/v1/conflicts"
+        let json = try await request(method: "GET", path: path, query: query).json
+        guard let items = json["items"]?.arrayValue else {
+            throw ClientError.invalidResponse(path: path, detail: "no items array in the answer")
+        }
+        return items
+    }
+
+    /// `POST /v1/conflicts/{kind}/{id}/resolve` `{"changes":{…}}`: writes as replica
+    /// `server` over every value shown; answers the record.
+    public func resolveConflict(kind: String, id: UUID, changes: [String: JSONValue]) async throws -> JSONValue {
+        try await request(method: "POST", path: "/v1/conflicts/\(kind)/\(id.uuidString.lowercased())/resolve",
+                          body: .object(["changes": .object(changes)]), idempotent: false).json
+    }
+}
