@@ -199,8 +199,8 @@ struct ScopeMatrixTests {
             Row(.sup, .get, "/v1/sync/pull?limit=1000", nil, 200, has: [s(a.eIn), s(a.iIn), s(a.pIn), s(a.v1), "ouD1-\(a.mark)"]),
             Row(.agent, .get, "/v1/sync/pull?limit=1000", nil, 200, has: [s(a.eIn), s(a.iIn), s(a.pIn), s(a.v1), "ouD1-\(a.mark)"]),
             Row(.agent, .get, "/v1/sync/pull?projectId=\(s(b.project))", nil, 404, other: s(b.project)),
-            // Protocol: 403 for a project of the account one is not in; SyncController.pull answers 404 (reported).
-            // Row(.agent, .get, "/v1/sync/pull?projectId=\(s(a.projectQ))", nil, 403),
+            // Protocol: 403 for a project of the account one is not in.
+            Row(.agent, .get, "/v1/sync/pull?projectId=\(s(a.projectQ))", nil, 403),
             Row(.root, .get, "/v1/sync/pull", nil, 403),
             // Conflicts: listed within scope; resolved by supervisors (of the subtree) and admins.
             Row(.admin, .get, "/v1/conflicts", nil, 200, has: [s(a.eIn), s(a.eOut)]),
@@ -328,10 +328,9 @@ extension ScopeMatrixTests {
                 ItemRow(who: .agent, item: instance(.agent, a.v1, entity: a.eIn), status: "created"),
                 ItemRow(who: .agent, item: instance(.agent, a.v1, entity: a.eOut), status: "rejected", code: "forbidden_reference"),
                 ItemRow(who: .agent, item: instance(.agent, a.v1, entity: b.eIn), status: "rejected", code: "unknown_reference", other: s(b.eIn)),
-                // A write to an existing record outside the subtree: rejected. RecordWriter answers
-                // `forbidden_reference` naming the record's org unit (the protocol says `forbidden`, and the
-                // message leaks the unit's id): reported, so neither the code nor the leak is pinned here.
-                ItemRow(who: .agent, item: entityJSON(a.eOut, device: a.agent.device, changes: #"{"name":"x"}"#), status: "rejected", leakCheck: false),
+                // A write to an existing record outside the subtree: `forbidden`, checked before the
+                // version, so neither its version nor its org unit shows in the answer.
+                ItemRow(who: .agent, item: entityJSON(a.eOut, device: a.agent.device, changes: #"{"name":"x"}"#), status: "rejected", code: "forbidden"),
                 ItemRow(who: .sup, item: entity(.sup, a.v1), status: "created"),
                 ItemRow(who: .sup, item: entity(.sup, a.d2), status: "rejected", code: "forbidden_reference"),
                 ItemRow(who: .sup, item: instance(.sup, a.v2), status: "rejected", code: "forbidden_reference"),

@@ -250,3 +250,30 @@ struct VersionedSyncTests {
         }
     }
 }
+
+@Suite("Batch replays belong to their device")
+struct BatchOwnerTests {
+    @Test("another user (or device) sending a batchId already used gets 409 batch_id_taken, not the first answer")
+    func replayByAnotherDevice() async throws {
+        try await withTestApp { api in
+            let w = try await VersionedSyncTests.World.make(api)
+            let f = w.f
+            let batch = UUID()
+            let id = UUID()
+            let body = pushBody(batch: batch, device: f.admin.device, items: [w.newEntity(id, device: f.admin.device, changes: ["name": .string("Secret")])])
+            var r = try await api.call(.post, "/v1/sync/push", token: f.admin.token, json: body)
+            #expect(r.status == .ok)
+            r = try await api.call(.post, "/v1/sync/push", token: f.admin.token, json: body)
+            #expect(r.status == .ok, "the sender's own replay gets the first answer")
+            #expect(r.text.contains(id.lowercased))
+            let stolen = pushBody(batch: batch, device: f.agent.device, items: [positionItem()])
+            r = try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: stolen)
+            #expect(r.status == .conflict)
+            #expect(r.errorCode == "batch_id_taken")
+            #expect(!r.text.contains(id.lowercased))
+            let otherDevice = try await VersionedSyncTests.secondDevice(api, f)
+            r = try await api.call(.post, "/v1/sync/push", token: f.admin.token, json: pushBody(batch: batch, device: otherDevice, items: [positionItem()]))
+            #expect(r.errorCode == "batch_id_taken")
+        }
+    }
+}

@@ -122,14 +122,8 @@ struct SyncController {
             // The cursor (this transaction's id, the feed sequence after its writes) is made
             // by the statement that stores the answer: one round trip for both.
             let prefix = String(decoding: w.bytes, as: UTF8.self)
-            let cursor = try await connection.query(
-                """
-                UPDATE push_batches SET response = (\(prefix) || to_json(c.cursor)::text || '}')::jsonb
-                FROM (SELECT 'c1.' || pg_current_xact_id()::text || '.' || (SELECT last_value FROM feed_seq)::text AS cursor) c
-                WHERE account_id = \(account) AND batch_id = \(batchId)
-                RETURNING c.cursor
-                """, logger: logger
-            ).collect { try $0.decode(String.self) }.first ?? FeedCursor.start.description
+            let cursor = try await connection.execute(StoreAnswerStatement(account: account, batchId: batchId, prefix: prefix), logger: logger)
+                .collectAll().first ?? FeedCursor.start.description
             w.write(string: cursor)
             w.raw("}")
             var counts: [PushCount: Int] = [:]
@@ -170,26 +164,10 @@ struct SyncController {
         let member = !project.named || admin || caller.projectIds.contains(project.id)
         let checkProject = project.named
         let projectId = project.id
-        let rows = try await connection.query(
-            """
-            WITH chk AS (
-                SELECT (NOT \(checkProject) OR EXISTS (SELECT 1 FROM projects WHERE account_id = \(account) AND id = \(projectId))) AS project_ok,
-                       EXISTS (SELECT 1 FROM device_ownerships WHERE account_id = \(account) AND device_id = \(device)
-                               AND user_id = \(user) AND ended_at IS NULL) AS device_ok
-            ), claim AS (
-                INSERT INTO push_batches (account_id, batch_id, user_id, device_id)
-                SELECT \(account), \(batchId), \(user), \(device) FROM chk WHERE chk.project_ok AND chk.device_ok AND \(member)
-                ON CONFLICT (account_id, batch_id) DO NOTHING RETURNING 1
-            ), locks AS (
-                SELECT count(pg_advisory_xact_lock(hashtextextended(s.k, 0))) AS n
-                FROM (SELECT unnest(\(lockKeys)::text[]) AS k ORDER BY 1) s WHERE EXISTS (SELECT 1 FROM claim)
-            )
-            SELECT chk.project_ok, chk.device_ok, EXISTS (SELECT 1 FROM claim), (SELECT n FROM locks),
-                   (SELECT response::text FROM push_batches WHERE account_id = \(account) AND batch_id = \(batchId)),
-                   CASE WHEN \(admin) THEN ARRAY(SELECT id FROM projects WHERE account_id = \(account)) ELSE '{}'::uuid[] END
-            FROM chk
-            """, logger: logger
-        ).collect { try $0.decode((Bool, Bool, Bool, Int64, String?, [UUID]).self) }
+        let rows = try await connection.execute(
+            BatchClaimStatement(account: account, projectId: projectId, checkProject: checkProject, device: device, user: user, member: member,
+                                batchId: batchId, lockKeys: lockKeys, admin: admin), logger: logger
+        ).collectAll()
         guard let row = rows.first else { throw APIError.unavailable("the batch claim answered nothing") }
         let (projectOK, deviceOK, claimed, _, stored, adminProjects) = row
         guard projectOK else { throw APIError.notFound("project \(projectId.lowercased) does not exist") }
@@ -198,16 +176,74 @@ struct SyncController {
             throw APIError.forbidden("device \(device.lowercased) is not registered to you; register it with POST /v1/devices first")
         }
         if claimed { return .claimed(scope(for: caller, account: account, adminProjects: adminProjects)) }
-        // A replay: the first answer stands. When that batch's transaction committed while
-        // our claim waited on it, our statement's snapshot did not see its answer: read again.
-        var answer = stored
-        if answer == nil {
-            answer = try await connection.query(
-                "SELECT response::text FROM push_batches WHERE account_id = \(account) AND batch_id = \(batchId)", logger: logger
-            ).collect { try $0.decode(String?.self) }.first ?? nil
+        // A replay: the first answer stands, for the device that sent the batch. Read the
+        // batch again: when its transaction committed while our claim waited on it, our
+        // statement's snapshot did not see its answer.
+        _ = stored
+        let first = try await connection.query(
+            "SELECT user_id, device_id, response::text FROM push_batches WHERE account_id = \(account) AND batch_id = \(batchId)", logger: logger
+        ).collect { try $0.decode((UUID?, UUID?, String?).self) }.first
+        guard let first, first.0 == user, first.1 == device else {
+            // Another user's or device's batch: its answer is not this caller's to see.
+            throw APIError.conflict("batch_id_taken", "batchId \(batchId.lowercased) was already used by another device; send this batch with a new batchId")
         }
-        guard let answer else { throw APIError.conflict("batch_in_progress", "this batch is being processed; retry it") }
+        guard let answer = first.2 else { throw APIError.conflict("batch_in_progress", "this batch is being processed; retry it") }
         return .replay(Array(answer.utf8))
+    }
+
+    /// The statement of ``claimBatch``, prepared once per connection.
+    struct BatchClaimStatement: PostgresPreparedStatement {
+        static let sql = """
+            WITH chk AS (
+                SELECT (NOT $3::bool OR EXISTS (SELECT 1 FROM projects WHERE account_id = $1 AND id = $2)) AS project_ok,
+                       EXISTS (SELECT 1 FROM device_ownerships WHERE account_id = $1 AND device_id = $4
+                               AND user_id = $5 AND ended_at IS NULL) AS device_ok
+            ), claim AS (
+                INSERT INTO push_batches (account_id, batch_id, user_id, device_id)
+                SELECT $1, $7, $5, $4 FROM chk WHERE chk.project_ok AND chk.device_ok AND $6::bool
+                ON CONFLICT (account_id, batch_id) DO NOTHING RETURNING 1
+            ), locks AS (
+                SELECT count(pg_advisory_xact_lock(hashtextextended(s.k, 0))) AS n
+                FROM (SELECT unnest($8::text[]) AS k ORDER BY 1) s WHERE EXISTS (SELECT 1 FROM claim)
+            )
+            SELECT chk.project_ok, chk.device_ok, EXISTS (SELECT 1 FROM claim), (SELECT n FROM locks),
+                   (SELECT response::text FROM push_batches WHERE account_id = $1 AND batch_id = $7),
+                   CASE WHEN $9::bool THEN ARRAY(SELECT id FROM projects WHERE account_id = $1) ELSE '{}'::uuid[] END
+            FROM chk
+            """
+        typealias Row = (Bool, Bool, Bool, Int64, String?, [UUID])
+        let account: UUID, projectId: UUID, checkProject: Bool, device: UUID, user: UUID, member: Bool, batchId: UUID
+        let lockKeys: [String], admin: Bool
+
+        func makeBindings() throws -> PostgresBindings {
+            var b = PostgresBindings(capacity: 9)
+            b.append(account); b.append(projectId); b.append(checkProject); b.append(device); b.append(user)
+            b.append(member); b.append(batchId); b.append(lockKeys); b.append(admin)
+            return b
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    /// Stores a push's answer: `prefix` is its JSON up to the cursor, which the statement
+    /// makes (this transaction's id, the feed sequence after its writes) and returns.
+    struct StoreAnswerStatement: PostgresPreparedStatement {
+        static let sql = """
+            UPDATE push_batches SET response = ($3::text || to_json(c.cursor)::text || '}')::jsonb
+            FROM (SELECT 'c1.' || pg_current_xact_id()::text || '.' || (SELECT last_value FROM feed_seq)::text AS cursor) c
+            WHERE account_id = $1 AND batch_id = $2
+            RETURNING c.cursor
+            """
+        typealias Row = String
+        let account: UUID, batchId: UUID, prefix: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var b = PostgresBindings(capacity: 3)
+            b.append(account); b.append(batchId); b.append(prefix)
+            return b
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String.self) }
     }
 
     /// The scope of ``scope(for:account:)`` when an admin's projects are already known.
@@ -250,7 +286,14 @@ struct SyncController {
         var scope = try await scope(for: caller, account: account)
         if let raw = query["projectId"] {
             guard let p = UUID(uuidString: String(raw)) else { throw APIError.badRequest("projectId must be a UUID", field: "projectId") }
-            guard scope.projects.contains(p) else { throw APIError.notFound("project \(p.lowercased) does not exist or is not yours") }
+            if !scope.projects.contains(p) {
+                // 404 for a project of no account of the caller's, 403 for one of its account it is not in.
+                let exists = try await database.withConnection { [logger] c in
+                    try await c.query("SELECT 1 FROM projects WHERE account_id = \(account) AND id = \(p)", logger: logger).collect { _ in true }.first ?? false
+                }
+                guard exists else { throw APIError.notFound("project \(p.lowercased) does not exist") }
+                throw APIError.forbidden("you are not a member of project \(p.lowercased)")
+            }
             scope.projects = [p]
         }
         let logger = context.logger

@@ -43,19 +43,31 @@ struct AuthStore: Sendable {
     func caller(forToken token: String) async throws -> Caller? {
         let hash = Self.tokenHash(token)
         let buffer = ByteBuffer(bytes: hash)
-        return try await database.withConnection { connection in
-            let rows = try await connection.query(
-                """
-                SELECT u.id, u.username, u.role, u.account_id, u.project_ids, u.org_unit_ids
-                FROM auth_tokens t JOIN users u ON u.id = t.user_id
-                WHERE t.token_hash = \(buffer) AND t.revoked_at IS NULL AND t.expires_at > now()
-                """, logger: logger)
-            return try await rows.collect { row -> Caller? in
-                let (id, username, role, account, projects, units) = try row.decode((UUID, String, String, UUID?, [UUID], [UUID]).self)
-                guard let r = Role(rawValue: role) else { return nil }
-                return Caller(userId: id, username: username, role: r, accountId: account, projectIds: projects, orgUnitIds: units, tokenHash: hash)
-            }.first ?? nil
+        return try await database.withConnection { [logger] connection in
+            // Every request runs this: a statement prepared once per connection.
+            let rows = try await connection.execute(TokenLookup(hash: buffer), logger: logger).collectAll()
+            guard let row = rows.first, let role = Role(rawValue: row.2) else { return nil }
+            return Caller(userId: row.0, username: row.1, role: role, accountId: row.3, projectIds: row.4, orgUnitIds: row.5, tokenHash: hash)
         }
+    }
+
+    /// The statement of ``caller(forToken:)``.
+    struct TokenLookup: PostgresPreparedStatement {
+        static let sql = """
+            SELECT u.id, u.username, u.role, u.account_id, u.project_ids, u.org_unit_ids
+            FROM auth_tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now()
+            """
+        typealias Row = (UUID, String, String, UUID?, [UUID], [UUID])
+        let hash: ByteBuffer
+
+        func makeBindings() throws -> PostgresBindings {
+            var b = PostgresBindings(capacity: 1)
+            b.append(hash)
+            return b
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
     struct StoredUser: Sendable {

@@ -68,6 +68,16 @@ struct RecordWriter {
             let kindName = item.kind.rawValue
             var record = records[item.kind]?[item.id] ?? Loaded(state: RecordState(), projectId: project, fixed: [:], isNew: true, attachments: [])
             func reject(_ e: ItemError) { results[index] = .rejected(id: item.id.lowercased, kind: kindName, e) }
+            // A record of the account outside the caller's org units or projects: `forbidden`
+            // before anything else, so the answer tells nothing of its version or place.
+            if !record.state.isEmpty {
+                let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(uuidString:))
+                let inUnits = unit.flatMap { units[$0] } ?? false
+                if !inUnits || (record.projectId != project && !scope.projects.contains(record.projectId)) {
+                    reject(ItemError(code: ErrorCode.forbidden, message: "this record is outside your org units or projects", field: "\(item.path).id"))
+                    continue
+                }
+            }
             let check = record.state.check(item.write)
             switch check {
             case .duplicate:
@@ -203,23 +213,10 @@ struct RecordWriter {
         var entities: [UUID: Loaded] = [:]
         var units: [UUID: Bool] = [:]
         var types = Set<UUID>()
-        let rows = try await c.query(
-            """
-            SELECT 0::int2, e.id, e.project_id, e.entity_type_id, e.org_unit_id, e.state::text, false
-            FROM entities e WHERE e.account_id = \(account) AND e.id = ANY(\(entityIds)::uuid[])
-            UNION ALL
-            SELECT 1::int2, o.id, NULL, NULL, NULL, NULL, \(scope.everything) OR EXISTS (
-                SELECT 1 FROM org_units m WHERE m.account_id = \(account) AND m.id = ANY(\(scope.orgUnits)::uuid[]) AND o.path <@ m.path)
-            FROM org_units o
-            WHERE o.account_id = \(account) AND (o.validation_status = 'validated' OR o.created_by = \(user))
-              AND o.id = ANY(\(unitIds)::uuid[]
-                  || ARRAY(SELECT e.org_unit_id FROM entities e WHERE e.account_id = \(account) AND e.id = ANY(\(entityIds)::uuid[]))
-                  || ARRAY(SELECT i.org_unit_id FROM instances i WHERE i.account_id = \(account) AND i.id = ANY(\(instanceIds)::uuid[])))
-            UNION ALL
-            SELECT 2::int2, t.id, NULL, NULL, NULL, NULL, false
-            FROM entity_types t WHERE t.account_id = \(account) AND t.id = ANY(\(typeIds)::uuid[])
-            """, logger: logger)
-        for try await (what, id, projectId, type, unit, state, inScope) in rows.decode((Int16, UUID, UUID?, UUID?, UUID?, String?, Bool).self) {
+        let rows = try await c.execute(ReferenceLoad(
+            account: account, user: user, everything: scope.everything, scopeUnits: scope.orgUnits,
+            entityIds: entityIds, instanceIds: instanceIds, unitIds: unitIds, typeIds: typeIds), logger: logger)
+        for try await (what, id, projectId, type, unit, state, inScope) in rows {
             switch what {
             case 0:
                 guard let projectId, let type, let unit, let state else { continue }
@@ -230,6 +227,39 @@ struct RecordWriter {
             }
         }
         return (entities, units, types)
+    }
+
+    /// The statement of ``loadEntitiesAndReferences(entityIds:instanceIds:unitIds:typeIds:on:)``, prepared once per connection.
+    struct ReferenceLoad: PostgresPreparedStatement {
+        static let sql = """
+            SELECT 0::int2, e.id, e.project_id, e.entity_type_id, e.org_unit_id, e.state::text, false
+            FROM entities e WHERE e.account_id = $1 AND e.id = ANY($5::uuid[])
+            UNION ALL
+            SELECT 1::int2, o.id, NULL, NULL, NULL, NULL, $3::bool OR EXISTS (
+                SELECT 1 FROM org_units m WHERE m.account_id = $1 AND m.id = ANY($4::uuid[]) AND o.path <@ m.path)
+            FROM org_units o
+            WHERE o.account_id = $1 AND (o.validation_status = 'validated' OR o.created_by = $2)
+              AND o.id = ANY($7::uuid[]
+                  || ARRAY(SELECT e.org_unit_id FROM entities e WHERE e.account_id = $1 AND e.id = ANY($5::uuid[]))
+                  || ARRAY(SELECT i.org_unit_id FROM instances i WHERE i.account_id = $1 AND i.id = ANY($6::uuid[])))
+            UNION ALL
+            SELECT 2::int2, t.id, NULL, NULL, NULL, NULL, false
+            FROM entity_types t WHERE t.account_id = $1 AND t.id = ANY($8::uuid[])
+            """
+        typealias Row = (Int16, UUID, UUID?, UUID?, UUID?, String?, Bool)
+        let account: UUID, user: UUID, everything: Bool, scopeUnits: [UUID]
+        let entityIds: [UUID], instanceIds: [UUID], unitIds: [UUID], typeIds: [UUID]
+
+        func makeBindings() throws -> PostgresBindings {
+            var b = PostgresBindings(capacity: 8)
+            b.append(account); b.append(user); b.append(everything); b.append(scopeUnits)
+            b.append(entityIds); b.append(instanceIds); b.append(unitIds); b.append(typeIds)
+            return b
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row {
+            try row.decode(Row.self)
+        }
     }
 
     func loadInstances(_ ids: [UUID], on c: PostgresConnection) async throws -> [UUID: Loaded] {
@@ -304,35 +334,152 @@ struct RecordWriter {
         let projects = rows.map(\.1.projectId)
         let types = rows.map { UUID(uuidString: $0.1.fixed["entityTypeId"]?.stringValue ?? "") ?? UUID() }
         let units = rows.map { UUID(uuidString: $0.1.fixed["orgUnitId"]?.stringValue ?? "") ?? UUID() }
-        let states = rows.map { JSONWriter.string($0.1.state.stateJSON) }
-        let versions = rows.map { JSONWriter.string($0.1.state.version.json) }
+        // Written straight from the states (the generic JSONValue route built a tree per
+        // value first, the largest CPU cost of a push; shared records hold many values).
+        let states = rows.map { Self.stateText($0.1.state) }
+        let versions = rows.map { Self.versionText($0.1.state.version) }
         let conflicts = rows.map(\.1.state.isInConflict)
         let docs = rows.map { id, r in
-            JSONWriter.string(r.state.recordDocument(kind: .entity, id: id, attributes: [
-                "projectId": .string(r.projectId.lowercased), "entityTypeId": r.fixed["entityTypeId"] ?? .null, "orgUnitId": r.fixed["orgUnitId"] ?? .null,
-            ]))
+            Self.entityDocumentText(r.state, id: id, project: r.projectId, type: r.fixed["entityTypeId"] ?? .null, unit: r.fixed["orgUnitId"] ?? .null)
         }
-        let logKinds = log.map(\.kind.rawValue)
-        let logIds = log.map(\.id)
-        let logReplicas = log.map(\.write.replica)
-        let logCounters = log.map(\.write.counter)
+        assert(zip(rows, zip(states, docs)).allSatisfy { row, text in
+            let (id, r) = row
+            return (try? JSONParser.parse(text.0)) == r.state.stateJSON
+                && (try? JSONParser.parse(text.1)) == r.state.recordDocument(kind: .entity, id: id, attributes: [
+                    "projectId": .string(r.projectId.lowercased), "entityTypeId": r.fixed["entityTypeId"] ?? .null, "orgUnitId": r.fixed["orgUnitId"] ?? .null,
+                ])
+        }, "the direct writers must match RecordState.stateJSON and recordDocument")
+        _ = try await c.execute(EntityFlush(
+            account: account, user: user, device: device, batchId: batchId, ids: ids, projects: projects, types: types, units: units,
+            states: states, versions: versions, docs: docs, conflicts: conflicts,
+            logKinds: log.map(\.kind.rawValue), logIds: log.map(\.id), logReplicas: log.map(\.write.replica), logCounters: log.map(\.write.counter)),
+            logger: logger)
+    }
+
+    // MARK: direct JSON writers (same documents as RecordState.stateJSON / recordDocument)
+
+    static func write(_ value: FieldValue, into w: inout JSONWriter) {
+        w.raw("{\"value\":")
+        w.write(value.value)
+        w.raw(",\"replica\":")
+        w.write(string: value.replica)
+        w.raw(",\"counter\":")
+        w.raw(String(value.counter))
+        w.raw(",\"editedAt\":")
+        w.write(string: value.editedAt.description)
+        w.raw("}")
+    }
+
+    static func write(_ version: VersionVector, into w: inout JSONWriter) {
+        w.raw("{")
+        for (k, (replica, counter)) in version.entries.enumerated() {
+            if k > 0 { w.raw(",") }
+            w.write(string: replica)
+            w.raw(":")
+            w.raw(String(counter))
+        }
+        w.raw("}")
+    }
+
+    static func write(values fields: [String: [FieldValue]], into w: inout JSONWriter) {
+        w.raw("{")
+        for (k, (name, values)) in fields.enumerated() {
+            if k > 0 { w.raw(",") }
+            w.write(string: name)
+            w.raw(":[")
+            for (j, v) in values.enumerated() {
+                if j > 0 { w.raw(",") }
+                write(v, into: &w)
+            }
+            w.raw("]")
+        }
+        w.raw("}")
+    }
+
+    /// ``RecordState/stateJSON`` as text.
+    static func stateText(_ state: RecordState) -> String {
+        var w = JSONWriter(capacity: 256)
+        w.raw("{\"fields\":")
+        write(values: state.fields, into: &w)
+        w.raw(",\"version\":")
+        write(state.version, into: &w)
+        w.raw("}")
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    static func versionText(_ version: VersionVector) -> String {
+        var w = JSONWriter(capacity: 64)
+        write(version, into: &w)
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    /// ``RecordState/recordDocument(kind:id:attributes:)`` of an entity, as text.
+    static func entityDocumentText(_ state: RecordState, id: UUID, project: UUID, type: JSONValue, unit: JSONValue) -> String {
+        var w = JSONWriter(capacity: 256)
+        w.raw("{\"kind\":\"entity\",\"id\":")
+        w.write(string: id.lowercased)
+        w.raw(",\"projectId\":")
+        w.write(string: project.lowercased)
+        w.raw(",\"entityTypeId\":")
+        w.write(type)
+        w.raw(",\"orgUnitId\":")
+        w.write(unit)
+        w.raw(",\"fields\":{")
+        var k = 0
+        for (name, values) in state.fields {
+            guard let visible = values.first else { continue }
+            if k > 0 { w.raw(",") }
+            k += 1
+            w.write(string: name)
+            w.raw(":")
+            w.write(visible.value)
+        }
+        w.raw("},\"version\":")
+        write(state.version, into: &w)
+        let conflicts = state.fields.filter { $0.value.count >= 2 }
+        if !conflicts.isEmpty {
+            w.raw(",\"conflicts\":")
+            write(values: conflicts, into: &w)
+        }
+        w.raw("}")
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
+    /// The statement of ``flushEntities(_:log:on:)``, prepared once per connection (it is
+    /// the push's largest statement: planning it every time costs more than running it).
+    struct EntityFlush: PostgresPreparedStatement {
         // A data-modifying CTE runs to completion whether or not the outer statement reads it.
-        try await c.query(
-            """
+        static let sql = """
             WITH upsert AS (
                 INSERT INTO entities (account_id, id, project_id, entity_type_id, org_unit_id, state, version, doc, has_conflicts, created_by)
-                SELECT \(account), t.id, t.project, t.type, t.unit, t.state::jsonb, t.version::jsonb, t.doc::jsonb, t.conflict, \(user)
-                FROM unnest(\(ids)::uuid[], \(projects)::uuid[], \(types)::uuid[], \(units)::uuid[], \(states)::text[], \(versions)::text[],
-                            \(docs)::text[], \(conflicts)::bool[]) AS t(id, project, type, unit, state, version, doc, conflict)
+                SELECT $1, t.id, t.project, t.type, t.unit, t.state::jsonb, t.version::jsonb, t.doc::jsonb, t.conflict, $2
+                FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::bool[])
+                     AS t(id, project, type, unit, state, version, doc, conflict)
                 ON CONFLICT (account_id, id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, doc = EXCLUDED.doc,
                     has_conflicts = EXCLUDED.has_conflicts, updated_at = now(), feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
                 RETURNING 1
             )
             INSERT INTO record_writes (account_id, kind, record_id, replica, counter, user_id, device_id, batch_id)
-            SELECT \(account), w.kind, w.id, w.replica, w.counter, \(user), \(device), \(batchId)
-            FROM unnest(\(logKinds)::text[], \(logIds)::uuid[], \(logReplicas)::text[], \(logCounters)::int8[]) AS w(kind, id, replica, counter)
+            SELECT $1, w.kind, w.id, w.replica, w.counter, $2, $3, $4
+            FROM unnest($13::text[], $14::uuid[], $15::text[], $16::int8[]) AS w(kind, id, replica, counter)
             ON CONFLICT DO NOTHING
-            """, logger: logger)
+            """
+        typealias Row = ()
+        let account: UUID, user: UUID, device: UUID, batchId: UUID
+        let ids: [UUID], projects: [UUID], types: [UUID], units: [UUID]
+        let states: [String], versions: [String], docs: [String], conflicts: [Bool]
+        let logKinds: [String], logIds: [UUID], logReplicas: [String], logCounters: [Int64]
+
+        func makeBindings() throws -> PostgresBindings {
+            var b = PostgresBindings(capacity: 16)
+            b.append(account); b.append(user); b.append(device); b.append(batchId)
+            b.append(ids); b.append(projects); b.append(types); b.append(units)
+            b.append(states); b.append(versions); b.append(docs); b.append(conflicts)
+            b.append(logKinds); b.append(logIds); b.append(logReplicas); b.append(logCounters)
+            return b
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row {}
     }
 
     func flushInstances(_ rows: [(UUID, Loaded)], forms: [String: FormInfo], on c: PostgresConnection) async throws {
@@ -395,5 +542,14 @@ struct RecordWriter {
                 ON CONFLICT (account_id, instance_id, name) DO UPDATE SET sha256 = EXCLUDED.sha256
                 """, logger: logger)
         }
+    }
+}
+
+extension AsyncSequence where Self: Sendable {
+    /// Every element (for the rows of a prepared statement: consumes them, releasing the connection).
+    func collectAll() async throws -> [Element] {
+        var out: [Element] = []
+        for try await element in self { out.append(element) }
+        return out
     }
 }
