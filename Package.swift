@@ -71,6 +71,7 @@ let package = Package(
             name: "FieldSyncClient",
             dependencies: [
                 "FieldSyncCore",
+                "CZlib",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -113,6 +114,7 @@ let package = Package(
             name: "FieldSyncServerTests",
             dependencies: [
                 "FieldSyncServer",
+                "FieldSyncClient",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

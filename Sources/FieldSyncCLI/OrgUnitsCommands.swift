@@ -7,13 +7,47 @@ import Foundation
 struct OrgUnits: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "orgunits",
-        abstract: "Import the org-unit tree.",
+        abstract: "Import the org-unit tree; a unit's summary for supervisors.",
         discussion: """
             Example:
               fieldsync orgunits import sampledata/bangladesh/orgunits.json \\
                 --types sampledata/bangladesh/orgunit-types.json
+              fieldsync orgunits summary 1b0e0000-0000-4000-8000-000000000001
             """,
-        subcommands: [Import.self])
+        subcommands: [Import.self, Summary.self])
+
+    /// `fieldsync orgunits summary`.
+    struct Summary: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What came in under an org unit (its whole subtree): for supervisors and admins.",
+            discussion: """
+                Instances, those outside their unit's polygon, those still waiting for
+                attachments (incomplete), instances and entities in conflict, and org-unit
+                change requests awaiting review.
+
+                Example:
+                  fieldsync orgunits summary 1b0e0000-0000-4000-8000-000000000001 --json
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The org unit's id.") var id: String
+
+        func run() async throws {
+            let context = try Context(global)
+            guard let unit = try Context.uuid(id, option: "ID") else { throw CommandFailure.usage("give the org unit's id") }
+            let summary = try await context.withSignedInClient { try await $0.orgUnitSummary(id: unit) }
+            if global.json { Console.json(summary); return }
+            if global.quiet { return }
+            func n(_ key: String) -> String { summary[key]?.numberValue.map { String(Int($0)) } ?? "-" }
+            print("""
+                org unit          \(unit.lowercased) (\(n("units")) units in its subtree)
+                instances         \(n("instances"))
+                outside org unit  \(n("outsideOrgUnit"))
+                incomplete        \(n("incomplete"))
+                in conflict       \(n("instancesInConflict")) instances, \(n("entitiesInConflict")) entities
+                pending changes   \(n("pendingChanges"))
+                """)
+        }
+    }
 
     /// `fieldsync orgunits import`.
     struct Import: AsyncParsableCommand {

@@ -28,13 +28,16 @@ struct Simulate: AsyncParsableCommand {
 
             Faults: drop (the batch reaches the server, the answer is lost), duplicate
             (the batch is sent twice at once), reorder (a device's batches are sent in
-            reverse order), timeout (the request is cancelled after 1-30 ms).
+            reverse order; only a device with two batches or more, so pair it with a
+            --batch-size below its writes), timeout (the request is cancelled after 1-30 ms).
+            Devices sync in random order.
 
             The report gives writes, acknowledged, rejected, lost, conflicts,
             throughput (writes per second of the sync phase), push latency
-            p50/p95/p99 and the convergence check (each device's records, after its
-            final pull, equal the server's). Exits 1 when anything was lost or did not
-            converge.
+            p50/p95/p99, where the devices' sync time went (waiting for pushes, for
+            pulls, in their stores) and the convergence check (each device's records,
+            after its final pull, equal the server's). Exits 1 when anything was lost or
+            did not converge.
 
             Example:
               export FIELDSYNC_ADMIN_USER=admin FIELDSYNC_ADMIN_PASSWORD=secret-pass
@@ -54,7 +57,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Shared entities per agent, edited by its devices.") var sharedEntities = 5
     @Option(help: "Share of writes that edit a shared entity, 0 to 1.") var sharedEditRate = 0.2
     @Option(help: "GPS positions per device.") var track = 10
-    @Option(help: "Items per push.") var batchSize = 25
+    @Option(help: "Items per push (the protocol allows large batches; a device of the default fleet pushes its 60 writes at once).") var batchSize = 200
     @Option(help: ArgumentHelp("Keep the device stores here (default: a temporary folder).", valueName: "dir")) var storeDir: String?
     @Flag(help: "Do not delete the device stores afterwards.") var keepStores = false
     @Option(help: "The superuser's or an admin's username (env FIELDSYNC_ADMIN_USER; default admin).") var adminUser: String?
@@ -113,7 +116,8 @@ struct Simulate: AsyncParsableCommand {
         logger.logLevel = global.verbose ? .debug : .error
         let report = try await FieldSyncClient.withClient(
             baseURL: context.server, timeout: .milliseconds(Int64(global.timeout * 1000)),
-            retry: RetryPolicy(maxAttempts: 8, maxTotal: .seconds(60)), logger: logger
+            retry: RetryPolicy(maxAttempts: 8, maxTotal: .seconds(60)), logger: logger,
+            maxConnections: concurrency + 8  // every device syncing has its own connection (duplicate faults use two)
         ) { client in
             try await Self.ensureReady(client)
             let setup = try await FleetSetup.create(base: client, adminUser: adminName, adminPassword: secret, options: options, log: log)

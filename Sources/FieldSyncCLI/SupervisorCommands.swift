@@ -18,19 +18,22 @@ struct Tree: AsyncParsableCommand {
             abstract: "Write the tree under --root (default: your units) to --out or standard output.",
             discussion: """
                 --format json gives {"orgUnits":[…],"cursor"}; geojson a FeatureCollection
-                (with a cursor member). Pass the cursor as --since later for only what
-                changed. --geometry none|simplified|full (default simplified).
+                (with a cursor member). The answer is asked for gzip-compressed and written
+                decompressed, as the server sent it. The new cursor is printed (to standard
+                error when the tree goes to standard output): pass it as --since later for
+                only what changed. --geometry none|simplified|full (default simplified).
 
                 Example:
                   fieldsync tree pull --format geojson --geometry full --out tree.geojson
-                  fieldsync tree pull --since "$(jq -r .cursor tree.geojson)" --format json
+                  fieldsync tree pull --since "$(jq -r .cursor tree.geojson)" --format json --out changed.json
                 """)
         @OptionGroup var global: GlobalOptions
         @Option(help: ArgumentHelp("The subtree's root.", valueName: "uuid")) var root: String?
         @Option(help: "json or geojson.") var format = "json"
         @Option(help: "none, simplified or full.") var geometry: String?
-        @Option(help: ArgumentHelp("Only what changed after this cursor.", valueName: "cursor")) var since: String?
+        @Option(help: ArgumentHelp("Only what changed after this cursor (printed by an earlier pull).", valueName: "cursor")) var since: String?
         @Option(help: ArgumentHelp("Write to this file (default: standard output).", valueName: "file")) var out: String?
+        @Flag(help: "Do not ask for a gzip-compressed answer.") var noGzip = false
 
         func validate() throws {
             guard ["json", "geojson"].contains(format) else { throw ValidationError("--format must be json or geojson") }
@@ -40,21 +43,29 @@ struct Tree: AsyncParsableCommand {
         func run() async throws {
             let context = try Context(global)
             let root = try Context.uuid(root, option: "--root")
-            let tree = try await context.withSignedInClient { try await $0.orgUnitTree(root: root, geometry: geometry, format: format, since: since) }
-            let units = tree["orgUnits"]?.arrayValue?.count ?? tree["features"]?.arrayValue?.count ?? 0
-            var bytes = JSONWriter.encode(tree)
-            bytes.append(0x0A)
+            let tree = try await context.withSignedInClient {
+                try await $0.downloadOrgUnitTree(root: root, geometry: geometry, format: format, since: since, gzip: !noGzip)
+            }
+            var bytes = tree.body
+            if bytes.last != 0x0A { bytes.append(0x0A) }
+            let summary: JSONValue = .object([
+                "out": out.map(JSONValue.string) ?? .null, "orgUnits": .number(Double(tree.orgUnits)), "cursor": .string(tree.cursor),
+                "bytes": .number(Double(tree.body.count)), "wireBytes": .number(Double(tree.wireBytes)), "gzip": .bool(tree.gzipped),
+            ])
+            let line = "\(Format.plural(tree.orgUnits, "org unit")), \(tree.body.count) bytes"
+                + (tree.gzipped ? " (\(tree.wireBytes) gzip-compressed)" : "") + "; cursor \(tree.cursor)"
             if let out {
                 guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
                     throw CommandFailure.failed("cannot write \(out); check the folder exists and is writable")
                 }
                 if global.json {
-                    Console.json(.object(["out": .string(out), "orgUnits": .number(Double(units)), "cursor": tree["cursor"] ?? .null]))
+                    Console.json(summary)
                 } else if !global.quiet {
-                    print("wrote \(Format.plural(units, "org unit")) to \(out) (cursor \(tree["cursor"]?.stringValue ?? "-"))")
+                    print("wrote \(line) to \(out)")
                 }
             } else {
                 FileHandle.standardOutput.write(Data(bytes))
+                if !global.quiet { Console.error(global.json ? JSONWriter.string(summary) : line) }
             }
         }
     }

@@ -28,10 +28,13 @@ public final class FieldSyncClient: Sendable {
     /// The largest answer body read (a pull page of 1000 records is far below this).
     static let maxAnswerBytes = 512 * 1024 * 1024
 
-    /// Makes a client. `baseURL` must be `http://` or `https://`.
+    /// Makes a client. `baseURL` must be `http://` or `https://`. `maxConnections`
+    /// bounds the connections kept to the server (requests beyond it wait for one):
+    /// at least the number of requests meant to run at once.
     public init(
         baseURL: String, token: String? = nil, timeout: Duration = .seconds(60),
-        retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "fieldsync.client")
+        retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "fieldsync.client"),
+        maxConnections: Int = 64
     ) throws {
         var base = baseURL.trimmingCharacters(in: .whitespaces)
         while base.hasSuffix("/") { base.removeLast() }
@@ -48,6 +51,9 @@ public final class FieldSyncClient: Sendable {
         configuration.redirectConfiguration = .disallow
         // Retries are ours (bounded, logged); the pool's own would wait out the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
+        // AsyncHTTPClient's default of 8 connections per host queues a fleet's requests
+        // in the client (32 devices syncing at once waited for 8 connections).
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maxConnections)
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.ownsHTTP = true
     }
@@ -72,10 +78,10 @@ public final class FieldSyncClient: Sendable {
     /// Runs `body` with a new client and shuts the client down afterwards.
     public static func withClient<T: Sendable>(
         baseURL: String, token: String? = nil, timeout: Duration = .seconds(60),
-        retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "fieldsync.client"),
+        retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "fieldsync.client"), maxConnections: Int = 64,
         _ body: (FieldSyncClient) async throws -> T
     ) async throws -> T {
-        let client = try FieldSyncClient(baseURL: baseURL, token: token, timeout: timeout, retry: retry, logger: logger)
+        let client = try FieldSyncClient(baseURL: baseURL, token: token, timeout: timeout, retry: retry, logger: logger, maxConnections: maxConnections)
         let result: T
         do {
             result = try await body(client)
@@ -110,6 +116,10 @@ public struct ClientResponse: Sendable {
     /// Header names as the server sent them, in order.
     public var headers: [(name: String, value: String)]
     public var json: JSONValue
+    /// The body as read (decompressed when the server sent it gzip-encoded).
+    public var body: [UInt8] = []
+    /// Bytes received on the wire (smaller than `body.count` when gzip-encoded).
+    public var wireBytes = 0
 
     /// The first value of a header, compared case-insensitively.
     public func header(_ name: String) -> String? {
@@ -129,19 +139,20 @@ extension FieldSyncClient {
     ///   - idempotent: whether a connection lost after sending may be retried;
     ///     defaults to `true` for every method but `POST` and `PATCH`.
     ///   - timeout: overrides the client's per-request timeout.
+    ///   - acceptGzip: sends `Accept-Encoding: gzip` and decompresses a gzip answer.
     public func request(
         method: String, path: String, query: [(String, String)] = [], body: JSONValue? = nil,
-        idempotent: Bool? = nil, timeout: Duration? = nil
+        idempotent: Bool? = nil, timeout: Duration? = nil, acceptGzip: Bool = false
     ) async throws -> ClientResponse {
         try await request(method: method, path: path, query: query, bodyBytes: body.map(JSONWriter.encode),
-                          idempotent: idempotent, timeout: timeout)
+                          idempotent: idempotent, timeout: timeout, acceptGzip: acceptGzip)
     }
 
     /// As ``request(method:path:query:body:idempotent:timeout:)`` with a body that is
     /// already JSON text (sent as is).
     public func request(
         method: String, path: String, query: [(String, String)] = [], bodyBytes: [UInt8]?,
-        idempotent: Bool? = nil, timeout: Duration? = nil
+        idempotent: Bool? = nil, timeout: Duration? = nil, acceptGzip: Bool = false
     ) async throws -> ClientResponse {
         let url = try makeURL(path: path, query: query)
         let canRetryLostConnection = idempotent ?? !["POST", "PATCH"].contains(method.uppercased())
@@ -149,7 +160,7 @@ extension FieldSyncClient {
         let started = ContinuousClock.now
         var attempt = 1
         while true {
-            let outcome = await send(method: method, url: url, path: path, body: bodyBytes, timeout: limit)
+            let outcome = await send(method: method, url: url, path: path, body: bodyBytes, timeout: limit, acceptGzip: acceptGzip)
             let failure: ClientError
             var retryAfter: Duration? = nil
             var retryable: Bool
@@ -186,10 +197,11 @@ extension FieldSyncClient {
         case noAnswer(ClientError, neverSent: Bool)
     }
 
-    func send(method: String, url: String, path: String, body: [UInt8]?, timeout: Duration) async -> Outcome {
+    func send(method: String, url: String, path: String, body: [UInt8]?, timeout: Duration, acceptGzip: Bool = false) async -> Outcome {
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: method.uppercased())
         request.headers.add(name: "Accept", value: "application/json")
+        if acceptGzip { request.headers.add(name: "Accept-Encoding", value: "gzip") }
         request.headers.add(name: "User-Agent", value: "fieldsync-client/1")
         if let token {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -205,8 +217,16 @@ extension FieldSyncClient {
             status = Int(response.status.code)
             answeredBox.withLock { $0 = true }
             let buffer = try await response.body.collect(upTo: Self.maxAnswerBytes)
-            let bytes = Array(buffer.readableBytesView)
+            var bytes = Array(buffer.readableBytesView)
+            let wireBytes = bytes.count
             let headers = response.headers.map { (name: $0.name, value: $0.value) }
+            let encoding = headers.first { $0.name.lowercased() == "content-encoding" }?.value.trimmingCharacters(in: .whitespaces).lowercased()
+            if let encoding, encoding == "gzip" || encoding == "x-gzip" {
+                guard let plain = Gunzip.decompress(bytes, limit: Self.maxAnswerBytes) else {
+                    return .refused(.invalidResponse(path: path, detail: "the gzip-encoded body is damaged"), retryAfter: nil)
+                }
+                bytes = plain
+            }
             let json: JSONValue?
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
                 json = .null
@@ -217,7 +237,7 @@ extension FieldSyncClient {
                 guard let json else {
                     return .refused(.invalidResponse(path: path, detail: "the body is not JSON"), retryAfter: nil)
                 }
-                return .answer(ClientResponse(status: status, headers: headers, json: json))
+                return .answer(ClientResponse(status: status, headers: headers, json: json, body: bytes, wireBytes: wireBytes))
             }
             let error = ClientError.server(
                 status: status, error: json?["error"].flatMap(ItemError.init(json:)), method: method.uppercased(), path: path)

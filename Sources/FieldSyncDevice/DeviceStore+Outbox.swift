@@ -40,7 +40,7 @@ extension DeviceStore {
     public func formBatches(size: Int) async throws {
         try await queue.write { db in
             guard let replica = try db.meta(MetaKey.deviceId) else { return }
-            let rows = try Row.fetchAll(db, sql: "SELECT seq, kind, record_id, counter, item FROM outbox WHERE batch_id IS NULL ORDER BY seq")
+            let rows = try Row.fetchAll(try db.cachedStatement(sql: "SELECT seq, kind, record_id, counter, item FROM outbox WHERE batch_id IS NULL ORDER BY seq"))
             guard !rows.isEmpty else { return }
             var batchId = UUID()
             var inBatch = 0
@@ -51,10 +51,10 @@ extension DeviceStore {
                 if kind != ItemKind.position.rawValue {
                     let record: String = row["record_id"]
                     let counter: Int64 = row["counter"]
-                    let previousPending = try Int64.fetchOne(db, sql: """
+                    let previousPending = try Int64.fetchOne(try db.cachedStatement(sql: """
                         SELECT max(counter) FROM outbox WHERE kind = ? AND record_id = ? AND seq <> ? AND counter < ?
-                        """, arguments: [kind, record, seq, counter])
-                    let acked = try Int64.fetchOne(db, sql: "SELECT own_acked FROM records WHERE kind = ? AND id = ?", arguments: [kind, record]) ?? 0
+                        """), arguments: [kind, record, seq, counter])
+                    let acked = try Int64.fetchOne(try db.cachedStatement(sql: "SELECT own_acked FROM records WHERE kind = ? AND id = ?"), arguments: [kind, record]) ?? 0
                     let previous = previousPending ?? acked
                     if var item = (try? JSONParser.parse(itemText))?.objectValue {
                         var base = item["base"]?.objectValue ?? [:]
@@ -70,8 +70,7 @@ extension DeviceStore {
                     batchId = UUID()
                     inBatch = 0
                 }
-                try db.execute(sql: "UPDATE outbox SET batch_id = ?, item = ? WHERE seq = ?",
-                               arguments: [batchId.uuidString.lowercased(), itemText, seq])
+                try db.cachedStatement(sql: "UPDATE outbox SET batch_id = ?, item = ? WHERE seq = ?").execute(arguments: [batchId.uuidString.lowercased(), itemText, seq])
                 inBatch += 1
             }
         }
@@ -80,10 +79,10 @@ extension DeviceStore {
     /// The batches formed and not yet answered, oldest first.
     public func pendingBatches() async throws -> [OutboxBatch] {
         try await queue.read { db in
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
                 SELECT seq, batch_id, item FROM outbox WHERE batch_id IS NOT NULL
                 ORDER BY (SELECT min(o.seq) FROM outbox o WHERE o.batch_id = outbox.batch_id), seq
-                """)
+                """))
             var batches: [OutboxBatch] = []
             for row in rows {
                 let id: String = row["batch_id"]
@@ -108,7 +107,7 @@ extension DeviceStore {
         try await queue.write { db in
             var outcome = AnswerOutcome()
             for (index, (seq, result)) in zip(batch.sequence, answer.results).enumerated() {
-                guard let row = try Row.fetchOne(db, sql: "SELECT kind, record_id, counter, item, batch_id, attempts FROM outbox WHERE seq = ?", arguments: [seq]),
+                guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT kind, record_id, counter, item, batch_id, attempts FROM outbox WHERE seq = ?"), arguments: [seq]),
                       (row["batch_id"] as String?) == batch.batchId.uuidString.lowercased()
                 else { continue }
                 outcome.statuses[result.status.rawValue, default: 0] += 1
@@ -118,15 +117,13 @@ extension DeviceStore {
                 if result.status != .rejected {
                     outcome.acknowledged += 1
                     if result.status == .conflict { outcome.conflicts += 1 }
-                    try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [seq])
+                    try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ?").execute(arguments: [seq])
                     if counter > 0 {
-                        try db.execute(sql: "UPDATE records SET own_acked = max(own_acked, ?) WHERE kind = ? AND id = ?",
-                                       arguments: [counter, kind, record])
+                        try db.cachedStatement(sql: "UPDATE records SET own_acked = max(own_acked, ?) WHERE kind = ? AND id = ?").execute(arguments: [counter, kind, record])
                     }
                     if result.status == .pending, index < answer.rawResults.count,
                        let change = answer.rawResults[index]["changeId"]?.stringValue {
-                        try db.execute(sql: "INSERT OR REPLACE INTO proposals (change_id, org_unit_id, status) VALUES (?, ?, 'pending')",
-                                       arguments: [change, record])
+                        try db.cachedStatement(sql: "INSERT OR REPLACE INTO proposals (change_id, org_unit_id, status) VALUES (?, ?, 'pending')").execute(arguments: [change, record])
                     }
                     try db.addMeta(MetaKey.acknowledged, 1)
                     continue
@@ -135,12 +132,11 @@ extension DeviceStore {
                 let attempts: Int = row["attempts"]
                 if Self.transientCodes.contains(error.code) && attempts + 1 < Self.maxAttempts {
                     outcome.requeued += 1
-                    try db.execute(sql: "UPDATE outbox SET batch_id = NULL, attempts = attempts + 1 WHERE seq = ?", arguments: [seq])
+                    try db.cachedStatement(sql: "UPDATE outbox SET batch_id = NULL, attempts = attempts + 1 WHERE seq = ?").execute(arguments: [seq])
                 } else {
                     outcome.rejected += 1
-                    try db.execute(sql: "DELETE FROM outbox WHERE seq = ?", arguments: [seq])
-                    try db.execute(sql: "INSERT INTO rejections (kind, record_id, item, code, message, field) VALUES (?, ?, ?, ?, ?, ?)",
-                                   arguments: [kind, record, row["item"] as String, error.code, error.message, error.field])
+                    try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ?").execute(arguments: [seq])
+                    try db.cachedStatement(sql: "INSERT INTO rejections (kind, record_id, item, code, message, field) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [kind, record, row["item"] as String, error.code, error.message, error.field])
                     try db.addMeta(MetaKey.rejected, 1)
                 }
             }
@@ -155,7 +151,7 @@ extension DeviceStore {
 
     /// How many writes wait in the outbox.
     public func outboxCount() async throws -> Int {
-        try await queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox") ?? 0 }
+        try await queue.read { db in try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM outbox")) ?? 0 }
     }
 }
 

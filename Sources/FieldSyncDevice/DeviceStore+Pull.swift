@@ -41,7 +41,7 @@ extension DeviceStore {
     public func apply(page: PullPage) async throws -> PullOutcome {
         try await queue.write { db in
             guard let replica = try db.meta(MetaKey.deviceId) else { return PullOutcome() }
-            let outboxEmpty = (try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE kind <> 'position'") ?? 0) == 0
+            let outboxEmpty = (try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM outbox WHERE kind <> 'position'")) ?? 0) == 0
             var outcome = PullOutcome(pages: 1)
             for doc in page.changes {
                 guard let kindName = doc["kind"]?.stringValue, let kind = ItemKind(rawValue: kindName), let id = doc["id"]?.stringValue else { continue }
@@ -49,27 +49,32 @@ extension DeviceStore {
                     outcome.positions += 1
                     continue
                 }
-                guard var state = RecordState(pulled: doc) else { continue }
+                guard doc["version"].flatMap(VersionVector.init(json:)) != nil else { continue }
                 var attributes = doc.objectValue ?? [:]
                 for key in ["kind", "id", "fields", "version", "conflicts"] { attributes[key] = nil }
+                // The local state is the pulled record, plus this device's writes still in
+                // the outbox. Stored as "" (read back as the pulled record) when there are none.
+                var stateText = ""
                 if !outboxEmpty {
-                    let pending = try String.fetchAll(db, sql: "SELECT item FROM outbox WHERE kind = ? AND record_id = ? ORDER BY seq", arguments: [kindName, id])
-                    for text in pending {
-                        guard let item = try? JSONParser.parse(text), let write = Self.write(of: item), !state.version.covers(write.dot) else { continue }
-                        state.apply(write)
+                    let pending = try String.fetchAll(try db.cachedStatement(sql: "SELECT item FROM outbox WHERE kind = ? AND record_id = ? ORDER BY seq"), arguments: [kindName, id])
+                    if !pending.isEmpty, var state = RecordState(pulled: doc) {
+                        for text in pending {
+                            guard let item = try? JSONParser.parse(text), let write = Self.write(of: item), !state.version.covers(write.dot) else { continue }
+                            state.apply(write)
+                        }
+                        stateText = JSONWriter.string(state.stateJSON)
                     }
                 }
                 let serverOwn = doc["version"]?[replica]?.numberValue.map { Int64($0) } ?? 0
-                try db.execute(sql: """
+                try db.cachedStatement(sql: """
                     INSERT INTO records (kind, id, attributes, server_doc, state, own_acked) VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT (kind, id) DO UPDATE SET attributes = excluded.attributes, server_doc = excluded.server_doc,
                         state = excluded.state, own_acked = max(records.own_acked, excluded.own_acked)
-                    """, arguments: [kindName, id, JSONWriter.string(.object(attributes)), JSONWriter.string(doc),
-                                     JSONWriter.string(state.stateJSON), serverOwn])
-                try db.execute(sql: "DELETE FROM conflicts WHERE kind = ? AND id = ?", arguments: [kindName, id])
+                    """).execute(arguments: [kindName, id, JSONWriter.string(.object(attributes)), JSONWriter.string(doc),
+                                     stateText, serverOwn])
+                try db.cachedStatement(sql: "DELETE FROM conflicts WHERE kind = ? AND id = ?").execute(arguments: [kindName, id])
                 for (field, values) in doc["conflicts"]?.objectValue ?? [:] {
-                    try db.execute(sql: "INSERT INTO conflicts (kind, id, field, \"values\") VALUES (?, ?, ?, ?)",
-                                   arguments: [kindName, id, field, JSONWriter.string(values)])
+                    try db.cachedStatement(sql: "INSERT INTO conflicts (kind, id, field, \"values\") VALUES (?, ?, ?, ?)").execute(arguments: [kindName, id, field, JSONWriter.string(values)])
                 }
                 outcome.records += 1
             }

@@ -30,55 +30,83 @@ extension DeviceStore {
         extra: [String: JSONValue] = [:], now: Timestamp? = nil
     ) async throws -> JSONValue {
         try await queue.write { db in
-            guard let replica = try db.meta(MetaKey.deviceId) else {
-                throw DeviceError("the device store \(self.path) has no device id yet; run fieldsync device login first")
-            }
-            let key = id.uuidString.lowercased()
-            let row = try Row.fetchOne(db, sql: "SELECT attributes, state FROM records WHERE kind = ? AND id = ?", arguments: [kind.rawValue, key])
-            var state = RecordState()
-            var attributes = fixed
-            if let row {
-                state = RecordState(stateJSON: try JSONParser.parse(row["state"] as String)) ?? RecordState()
-                attributes = (try JSONParser.parse(row["attributes"] as String)).objectValue ?? [:]
-            } else if changes.isEmpty && fixed.isEmpty {
-                throw DeviceError("\(kind.rawValue) \(key) is not on this device; sync first to pull it, or check the id")
-            }
-            let counter = try db.metaInt(MetaKey.counter) + 1
-            let skew = try db.metaInt(MetaKey.clockSkewMs)
-            let editedAt = Timestamp(millisecondsSinceEpoch: (now ?? Timestamp.now).millisecondsSinceEpoch + skew)
-            let write = VersionedWrite(base: state.version, replica: replica, counter: counter, editedAt: editedAt, changes: changes)
-            let creating = state.isEmpty
-            state.apply(write)
-            var item: [String: JSONValue] = creating ? attributes : [:]
-            for (k, v) in extra { item[k] = v }
-            item["kind"] = .string(kind.rawValue)
-            item["id"] = .string(key)
-            item["base"] = write.base.json
-            item["replica"] = .string(replica)
-            item["counter"] = .number(Double(counter))
-            item["editedAt"] = .string(editedAt.description)
-            item["changes"] = .object(changes)
-            let itemJSON = JSONValue.object(item)
-            try db.execute(sql: """
-                INSERT INTO records (kind, id, attributes, state) VALUES (?, ?, ?, ?)
-                ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state
-                """, arguments: [kind.rawValue, key, JSONWriter.string(.object(attributes)), JSONWriter.string(state.stateJSON)])
-            try db.execute(sql: "INSERT INTO outbox (kind, record_id, counter, item) VALUES (?, ?, ?, ?)",
-                           arguments: [kind.rawValue, key, counter, JSONWriter.string(itemJSON)])
-            try db.execute(sql: "INSERT INTO written_log (kind, record_id, counter) VALUES (?, ?, ?)", arguments: [kind.rawValue, key, counter])
-            try db.setMeta(MetaKey.counter, String(counter))
-            try db.addMeta(MetaKey.written, 1)
-            return itemJSON
+            try self.write(db, kind: kind, id: id, changes: changes, fixed: fixed, extra: extra, now: now)
         }
+    }
+
+    /// One new local write, as ``write(kind:id:changes:fixed:extra:now:)`` takes.
+    public struct LocalWrite: Sendable {
+        public var kind: ItemKind
+        public var id: UUID
+        public var changes: [String: JSONValue]
+        public var fixed: [String: JSONValue]
+
+        public init(kind: ItemKind, id: UUID, changes: [String: JSONValue], fixed: [String: JSONValue] = [:]) {
+            self.kind = kind
+            self.id = id
+            self.changes = changes
+            self.fixed = fixed
+        }
+    }
+
+    /// Makes several writes in one transaction (one commit instead of one per write).
+    public func write(all writes: [LocalWrite]) async throws {
+        try await queue.write { db in
+            for w in writes { try self.write(db, kind: w.kind, id: w.id, changes: w.changes, fixed: w.fixed, extra: [:], now: nil) }
+        }
+    }
+
+    @discardableResult
+    func write(
+        _ db: Database, kind: ItemKind, id: UUID, changes: [String: JSONValue], fixed: [String: JSONValue],
+        extra: [String: JSONValue], now: Timestamp?
+    ) throws -> JSONValue {
+        guard let replica = try db.meta(MetaKey.deviceId) else {
+            throw DeviceError("the device store \(self.path) has no device id yet; run fieldsync device login first")
+        }
+        let key = id.uuidString.lowercased()
+        let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT attributes, state, server_doc FROM records WHERE kind = ? AND id = ?"), arguments: [kind.rawValue, key])
+        var state = RecordState()
+        var attributes = fixed
+        if let row {
+            state = Self.state(row) ?? RecordState()
+            attributes = (try JSONParser.parse(row["attributes"] as String)).objectValue ?? [:]
+        } else if changes.isEmpty && fixed.isEmpty {
+            throw DeviceError("\(kind.rawValue) \(key) is not on this device; sync first to pull it, or check the id")
+        }
+        let counter = try db.metaInt(MetaKey.counter) + 1
+        let skew = try db.metaInt(MetaKey.clockSkewMs)
+        let editedAt = Timestamp(millisecondsSinceEpoch: (now ?? Timestamp.now).millisecondsSinceEpoch + skew)
+        let write = VersionedWrite(base: state.version, replica: replica, counter: counter, editedAt: editedAt, changes: changes)
+        let creating = state.isEmpty
+        state.apply(write)
+        var item: [String: JSONValue] = creating ? attributes : [:]
+        for (k, v) in extra { item[k] = v }
+        item["kind"] = .string(kind.rawValue)
+        item["id"] = .string(key)
+        item["base"] = write.base.json
+        item["replica"] = .string(replica)
+        item["counter"] = .number(Double(counter))
+        item["editedAt"] = .string(editedAt.description)
+        item["changes"] = .object(changes)
+        let itemJSON = JSONValue.object(item)
+        try db.cachedStatement(sql: """
+            INSERT INTO records (kind, id, attributes, state) VALUES (?, ?, ?, ?)
+            ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state
+            """).execute(arguments: [kind.rawValue, key, JSONWriter.string(.object(attributes)), JSONWriter.string(state.stateJSON)])
+        try db.cachedStatement(sql: "INSERT INTO outbox (kind, record_id, counter, item) VALUES (?, ?, ?, ?)").execute(arguments: [kind.rawValue, key, counter, JSONWriter.string(itemJSON)])
+        try db.cachedStatement(sql: "INSERT INTO written_log (kind, record_id, counter) VALUES (?, ?, ?)").execute(arguments: [kind.rawValue, key, counter])
+        try db.setMeta(MetaKey.counter, String(counter))
+        try db.addMeta(MetaKey.written, 1)
+        return itemJSON
     }
 
     /// Queues positions (immutable; no local record is kept).
     public func addPositions(_ positions: [PositionItem]) async throws {
         try await queue.write { db in
             for p in positions {
-                try db.execute(sql: "INSERT INTO outbox (kind, record_id, counter, item) VALUES ('position', ?, 0, ?)",
-                               arguments: [p.id.uuidString.lowercased(), JSONWriter.string(p.json())])
-                try db.execute(sql: "INSERT INTO written_log (kind, record_id, counter) VALUES ('position', ?, 0)", arguments: [p.id.uuidString.lowercased()])
+                try db.cachedStatement(sql: "INSERT INTO outbox (kind, record_id, counter, item) VALUES ('position', ?, 0, ?)").execute(arguments: [p.id.uuidString.lowercased(), JSONWriter.string(p.json())])
+                try db.cachedStatement(sql: "INSERT INTO written_log (kind, record_id, counter) VALUES ('position', ?, 0)").execute(arguments: [p.id.uuidString.lowercased()])
             }
             try db.addMeta(MetaKey.written, Int64(positions.count))
         }
@@ -87,7 +115,7 @@ extension DeviceStore {
     /// One record as held, `nil` when the device does not hold it.
     public func record(kind: ItemKind, id: UUID) async throws -> LocalRecord? {
         try await queue.read { db in
-            try Row.fetchOne(db, sql: "SELECT kind, id, attributes, state, server_doc FROM records WHERE kind = ? AND id = ?",
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT kind, id, attributes, state, server_doc FROM records WHERE kind = ? AND id = ?"),
                              arguments: [kind.rawValue, id.uuidString.lowercased()]).flatMap(Self.localRecord)
         }
     }
@@ -95,15 +123,25 @@ extension DeviceStore {
     /// Every record held (of `kind`, or all).
     public func records(kind: ItemKind? = nil) async throws -> [LocalRecord] {
         try await queue.read { db in
-            let rows = kind.map { try? Row.fetchAll(db, sql: "SELECT kind, id, attributes, state, server_doc FROM records WHERE kind = ? ORDER BY id", arguments: [$0.rawValue]) }
-                ?? (try? Row.fetchAll(db, sql: "SELECT kind, id, attributes, state, server_doc FROM records ORDER BY kind, id"))
+            let rows = kind.map { try? Row.fetchAll(try db.cachedStatement(sql: "SELECT kind, id, attributes, state, server_doc FROM records WHERE kind = ? ORDER BY id"), arguments: [$0.rawValue]) }
+                ?? (try? Row.fetchAll(try db.cachedStatement(sql: "SELECT kind, id, attributes, state, server_doc FROM records ORDER BY kind, id")))
             return (rows ?? []).compactMap(Self.localRecord)
         }
     }
 
+    /// The local state of a `records` row: its `state`, or the pulled record when
+    /// `state` is empty (a pull stores "" when no own write waits on top of it).
+    static func state(_ row: Row) -> RecordState? {
+        let text: String = row["state"]
+        if text.isEmpty {
+            return (row["server_doc"] as String?).flatMap { try? JSONParser.parse($0) }.flatMap(RecordState.init(pulled:))
+        }
+        return (try? JSONParser.parse(text)).flatMap(RecordState.init(stateJSON:))
+    }
+
     static func localRecord(_ row: Row) -> LocalRecord? {
         guard let kind = ItemKind(rawValue: row["kind"]), let id = UUID(uuidString: row["id"]),
-              let state = (try? JSONParser.parse(row["state"] as String)).flatMap(RecordState.init(stateJSON:))
+              let state = Self.state(row)
         else { return nil }
         let attributes = (try? JSONParser.parse(row["attributes"] as String))?.objectValue ?? [:]
         let doc = (row["server_doc"] as String?).flatMap { try? JSONParser.parse($0) }
@@ -129,10 +167,10 @@ extension DeviceStore {
     /// Every write made on this device, and the records whose writes were rejected for good.
     public func writtenLog() async throws -> (written: [WrittenEntry], rejected: Set<String>) {
         try await queue.read { db in
-            let written = try Row.fetchAll(db, sql: "SELECT kind, record_id, counter FROM written_log").map {
+            let written = try Row.fetchAll(try db.cachedStatement(sql: "SELECT kind, record_id, counter FROM written_log")).map {
                 WrittenEntry(kind: $0["kind"], id: $0["record_id"], counter: $0["counter"])
             }
-            let rejected = Set(try String.fetchAll(db, sql: "SELECT kind || '/' || record_id FROM rejections"))
+            let rejected = Set(try String.fetchAll(try db.cachedStatement(sql: "SELECT kind || '/' || record_id FROM rejections")))
             return (written, rejected)
         }
     }
@@ -141,7 +179,7 @@ extension DeviceStore {
     public func pulledDocuments() async throws -> [String: JSONValue] {
         try await queue.read { db in
             var out: [String: JSONValue] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT kind, id, server_doc FROM records WHERE server_doc IS NOT NULL") {
+            for row in try Row.fetchAll(try db.cachedStatement(sql: "SELECT kind, id, server_doc FROM records WHERE server_doc IS NOT NULL")) {
                 let kind: String = row["kind"], id: String = row["id"]
                 if let doc = try? JSONParser.parse(row["server_doc"] as String) { out[kind + "/" + id] = doc }
             }
@@ -152,7 +190,7 @@ extension DeviceStore {
     /// Records created here that were never pulled (so never seen on the server).
     public func unpulledRecords() async throws -> [String] {
         try await queue.read { db in
-            try String.fetchAll(db, sql: "SELECT kind || '/' || id FROM records WHERE server_doc IS NULL")
+            try String.fetchAll(try db.cachedStatement(sql: "SELECT kind || '/' || id FROM records WHERE server_doc IS NULL"))
         }
     }
 }

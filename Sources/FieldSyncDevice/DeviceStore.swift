@@ -50,7 +50,7 @@ public final class DeviceStore: Sendable {
                     kind TEXT NOT NULL, id TEXT NOT NULL,
                     attributes TEXT NOT NULL,      -- fixed attributes (JSON object)
                     server_doc TEXT,               -- the record as last pulled (JSON), NULL before
-                    state TEXT NOT NULL,           -- local RecordState (stateJSON): pulled + own pending writes
+                    state TEXT NOT NULL,           -- local RecordState (stateJSON): pulled + own pending writes; "" = as pulled (server_doc)
                     own_acked INTEGER NOT NULL DEFAULT 0, -- highest own counter the server holds
                     PRIMARY KEY (kind, id));
                 CREATE TABLE outbox (
@@ -103,15 +103,15 @@ enum MetaKey {
 
 extension Database {
     func meta(_ key: String) throws -> String? {
-        try String.fetchOne(self, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key])
+        try String.fetchOne(cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [key])
     }
 
     func setMeta(_ key: String, _ value: String?) throws {
         if let value {
-            try execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        arguments: [key, value])
+            try cachedStatement(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .execute(arguments: [key, value])
         } else {
-            try execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [key])
+            try cachedStatement(sql: "DELETE FROM meta WHERE key = ?").execute(arguments: [key])
         }
     }
 

@@ -17,7 +17,7 @@ public struct FleetOptions: Sendable {
     /// GPS positions each device records.
     public var track = 10
     /// Items per push.
-    public var batchSize = 25
+    public var batchSize = 200
     /// Faults to inject and how often.
     public var faults = FaultPlan.none
     /// Share of devices that are offline during the first sync round.

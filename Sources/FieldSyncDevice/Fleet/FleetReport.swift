@@ -24,6 +24,10 @@ public struct FleetReport: Sendable {
     public var serverPositions = 0
     public var recordsInConflict = 0
     public var setupSeconds = 0.0, workSeconds = 0.0, syncSeconds = 0.0, checkSeconds = 0.0
+    /// Where the sync phase's device time went, summed over devices (device-seconds;
+    /// divide by the concurrency for wall time): waiting for push answers, waiting
+    /// for pull pages, and in the device stores (recording answers, applying pages).
+    public var pushWaitSeconds = 0.0, pullWaitSeconds = 0.0, storeSeconds = 0.0
     /// The first problem found, for people.
     public var problem: String?
 
@@ -49,6 +53,8 @@ public struct FleetReport: Sendable {
             "faults": .object(faults.mapValues { n($0) }),
             "throughput": r(throughput),
             "seconds": .object(["setup": r(setupSeconds), "work": r(workSeconds), "sync": r(syncSeconds), "check": r(checkSeconds)]),
+            "syncDeviceSeconds": .object(["pushWait": r(pushWaitSeconds), "pullWait": r(pullWaitSeconds), "store": r(storeSeconds)]),
+            "concurrency": n(options.concurrency), "batchSize": n(options.batchSize),
             "ok": .bool(ok),
         ]
         if let problem { o["problem"] = .string(problem) }
@@ -64,9 +70,10 @@ public struct FleetReport: Sendable {
             "writes      : \(writes) made, \(acknowledged) acknowledged, \(rejected) rejected, \(lost) lost",
             "conflicts   : \(recordsInConflict) records in conflict on the server (\(serverRecords) records, \(serverPositions) positions)",
             "sync        : \(s(syncSeconds)) s end to end, \(f(throughput)) writes/s, \(rounds) rounds, \(failedSyncs) failed syncs retried",
-            "push latency: p50 \(f(p50)) ms, p95 \(f(p95)) ms, p99 \(f(p99)) ms (\(pushes) pushes of <= \(options.batchSize) items)",
+            "push latency: p50 \(f(p50)) ms, p95 \(f(p95)) ms, p99 \(f(p99)) ms (\(pushes) answered pushes of <= \(options.batchSize) items)",
             "faults      : \(faults.isEmpty ? "none" : faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))",
             "phases      : setup \(s(setupSeconds)) s, offline work \(s(workSeconds)) s, sync \(s(syncSeconds)) s, check \(s(checkSeconds)) s",
+            "sync time   : device-seconds waiting for pushes \(s(pushWaitSeconds)), for pulls \(s(pullWaitSeconds)), in the stores \(s(storeSeconds)) (\(options.concurrency) devices at once)",
             "converged   : \(converged ? "yes" : "NO (\(divergentDevices) devices differ, \(devicesNotDrained) not drained)")",
         ]
         if let problem { lines.append("first problem: \(problem)") }

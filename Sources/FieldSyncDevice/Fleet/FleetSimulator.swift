@@ -116,10 +116,16 @@ public final class FleetSimulator: Sendable {
         let pending = Mutex(Set(0..<n))
         let offline = Set((0..<n).filter { _ in Double.random(in: 0..<1) < options.offlineRate })
         let failures = Mutex(0)
+        let spent = Mutex((push: 0.0, pull: 0.0, store: 0.0))
+        let account: @Sendable (SyncReport) -> Void = { r in
+            spent.withLock { $0.push += r.pushSeconds; $0.pull += r.pullSeconds; $0.store += r.storeSeconds }
+        }
         var round = 0
         while round < options.maxRounds && !pending.withLock({ $0.isEmpty }) {
             round += 1
-            let todo = pending.withLock { $0 }.filter { round > 1 || !offline.contains($0) }.sorted()
+            // Devices come back online in random order (as phones do), not agent by agent:
+            // siblings editing the same shared entities don't all push at the same moment.
+            let todo = pending.withLock { $0 }.filter { round > 1 || !offline.contains($0) }.shuffled()
             _ = try? await phase("sync round \(round)", todo.count, tolerateFailures: true) { j in
                 let i = todo[j]
                 let transport = FaultyTransport(ClientTransport(client: clients[self.agentIndex(i)]), plan: faultPlan, counter: faults)
@@ -128,6 +134,7 @@ public final class FleetSimulator: Sendable {
                         try await device.sync(transport: transport, batchSize: self.options.batchSize, faults: faultPlan,
                                               onPush: { latencies.record($0) })
                     }
+                    account(r)
                     if r.outboxLeft == 0 { _ = pending.withLock { $0.remove(i) } }
                 } catch {
                     failures.withLock { $0 += 1 }
@@ -141,10 +148,11 @@ public final class FleetSimulator: Sendable {
         // Final pull: every device catches up with the others' writes.
         _ = try? await phase("final pull", n, tolerateFailures: true) { i in
             try await self.withDevice(i) { device in
-                _ = try await device.sync(transport: ClientTransport(client: clients[self.agentIndex(i)]), batchSize: self.options.batchSize)
+                account(try await device.sync(transport: ClientTransport(client: clients[self.agentIndex(i)]), batchSize: self.options.batchSize))
             }
         }
         report.syncSeconds = (ContinuousClock.now - clock).seconds
+        (report.pushWaitSeconds, report.pullWaitSeconds, report.storeSeconds) = spent.withLock { ($0.push, $0.pull, $0.store) }
         report.pushes = latencies.count
         report.p50 = latencies.percentile(50)
         report.p95 = latencies.percentile(95)

@@ -58,30 +58,3 @@ final class GzipStream {
         return out
     }
 }
-
-/// Reads a whole gzip stream back (tests and the CLI use it on answers).
-enum Gunzip {
-    static func decompress(_ bytes: [UInt8]) throws -> [UInt8] {
-        var stream = z_stream()
-        guard fieldsync_inflate_init_gzip(&stream) == Z_OK else { throw APIError.invalid("zlib could not start", code: "internal_error") }
-        defer { inflateEnd(&stream) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        var input = bytes
-        var status: Int32 = Z_OK
-        input.withUnsafeMutableBufferPointer { inp in
-            stream.next_in = inp.baseAddress
-            stream.avail_in = uInt(inp.count)
-            repeat {
-                chunk.withUnsafeMutableBufferPointer { c in
-                    stream.next_out = c.baseAddress
-                    stream.avail_out = uInt(c.count)
-                    status = inflate(&stream, Z_NO_FLUSH)
-                    out.append(contentsOf: c[0..<(c.count - Int(stream.avail_out))])
-                }
-            } while status == Z_OK
-        }
-        guard status == Z_STREAM_END else { throw APIError.invalid("the gzip stream is damaged (zlib status \(status))", code: ErrorCode.invalidRequest) }
-        return out
-    }
-}
