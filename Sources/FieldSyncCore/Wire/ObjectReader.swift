@@ -49,7 +49,7 @@ public struct ObjectReader: Sendable {
 
     public func uuid(_ key: String) throws(ItemError) -> UUID? {
         guard let s = try string(key) else { return nil }
-        guard let u = UUID(uuidString: s) else {
+        guard let u = UUID(text: s) else {
             throw ItemError.invalidField(field(key), "\(key) must be a UUID, got \"\(s.prefix(60))\"")
         }
         return u

@@ -39,11 +39,11 @@ public struct PositionItem: Sendable, Hashable {
     public func json(deviceId: UUID? = nil) -> JSONValue {
         var o: [String: JSONValue] = [
             "kind": .string(ItemKind.position.rawValue),
-            "id": .string(id.uuidString.lowercased()),
+            "id": .string(id.lowercasedText),
             "capturedAt": .string(capturedAt.description),
             "location": location.geoJSON,
         ]
-        if let deviceId { o["deviceId"] = .string(deviceId.uuidString.lowercased()) }
+        if let deviceId { o["deviceId"] = .string(deviceId.lowercasedText) }
         if let accuracy { o["accuracy"] = .number(accuracy) }
         if let altitude { o["altitude"] = .number(altitude) }
         if let transport { o["transport"] = .string(transport) }

@@ -61,7 +61,7 @@ extension RecordState {
     public func recordDocument(kind: ItemKind, id: UUID, attributes: [String: JSONValue]) -> JSONValue {
         var o = attributes
         o["kind"] = .string(kind.rawValue)
-        o["id"] = .string(id.uuidString.lowercased())
+        o["id"] = .string(id.lowercasedText)
         o["fields"] = .object(visibleFields())
         o["version"] = version.json
         let c = conflicts()

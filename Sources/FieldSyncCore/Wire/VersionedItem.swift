@@ -51,8 +51,8 @@ public struct VersionedItem: Sendable {
         self.path = path
         id = try r.requiredUUID("id")
         let replica = try r.requiredString("replica")
-        guard replica.lowercased() == device.uuidString.lowercased() else {
-            throw ItemError(code: ErrorCode.invalidVersion, message: "replica must be the pushing device \(device.uuidString.lowercased()), got \"\(replica.prefix(60))\"", field: r.field("replica"))
+        guard replica.lowercased() == device.lowercasedText else {
+            throw ItemError(code: ErrorCode.invalidVersion, message: "replica must be the pushing device \(device.lowercasedText), got \"\(replica.prefix(60))\"", field: r.field("replica"))
         }
         guard let counter = try r.integer("counter") else { throw ItemError.invalidRequest("counter is required", field: r.field("counter")) }
         guard counter >= 1 else { throw ItemError.invalidField(r.field("counter"), "counter must be 1 or more, got \(counter)") }
@@ -79,8 +79,8 @@ public struct VersionedItem: Sendable {
                 guard let s = v.stringValue, !s.isEmpty else { throw ItemError.invalidField(r.field(name), "\(name) must be a non-empty string") }
                 fixed[name] = .string(s)
             default:
-                guard let s = v.stringValue, let u = UUID(uuidString: s) else { throw ItemError.invalidField(r.field(name), "\(name) must be a UUID") }
-                fixed[name] = .string(u.uuidString.lowercased())
+                guard let s = v.stringValue, let u = UUID(text: s) else { throw ItemError.invalidField(r.field(name), "\(name) must be a UUID") }
+                fixed[name] = .string(u.lowercasedText)
             }
         }
         self.fixed = fixed
@@ -103,6 +103,6 @@ public struct VersionedItem: Sendable {
 
     /// A fixed attribute as a UUID.
     public func uuid(_ name: String) -> UUID? {
-        fixed[name]?.stringValue.flatMap(UUID.init(uuidString:))
+        fixed[name]?.stringValue.flatMap(UUID.init(text:))
     }
 }

@@ -165,7 +165,7 @@ struct AdminController {
         guard let list = try r.array(key) else { return nil }
         var out: [UUID] = []
         for (k, v) in list.enumerated() {
-            guard let s = v.stringValue, let u = UUID(uuidString: s) else {
+            guard let s = v.stringValue, let u = UUID(text: s) else {
                 throw ItemError.invalidField("\(key)[\(k)]", "\(key) must hold UUIDs")
             }
             out.append(u)
@@ -219,7 +219,7 @@ struct AdminController {
         let caller = try context.requireCaller()
         try caller.requireAdmin()
         let account = try caller.actingAccount(request)
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such user") }
+        guard let id = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("no such user") }
         let r = try await readBody(request)
         let (role, projects, units) = try validate { () throws(ItemError) -> (Role?, [UUID]?, [UUID]?) in
             (try r.string("role").map { name throws(ItemError) in try Self.role(name) }, try Self.uuids(r, "projectIds"), try Self.uuids(r, "orgUnitIds"))

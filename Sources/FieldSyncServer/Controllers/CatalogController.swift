@@ -120,7 +120,7 @@ struct CatalogController {
         let f = try admin.validate { () throws(ItemError) -> NewForm in
             var projects: [UUID] = []
             for (k, v) in (try r.array("projectIds") ?? []).enumerated() {
-                guard let u = v.stringValue.flatMap(UUID.init(uuidString:)) else { throw ItemError.invalidField("projectIds[\(k)]", "projectIds must hold UUIDs") }
+                guard let u = v.stringValue.flatMap(UUID.init(text:)) else { throw ItemError.invalidField("projectIds[\(k)]", "projectIds must hold UUIDs") }
                 projects.append(u)
             }
             return NewForm(id: try r.uuid("id") ?? UUID(), formId: try AdminController.name(r, "formId"), name: try AdminController.name(r),
@@ -163,7 +163,7 @@ struct CatalogController {
 
     @Sendable func addFormVersion(_ request: Request, context: AppRequestContext) async throws -> Response {
         let account = try account(request, context, admin: true)
-        guard let formUUID = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such form") }
+        guard let formUUID = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("no such form") }
         let r = try await admin.readBody(request)
         let (version, fields) = try admin.validate { () throws(ItemError) in (try AdminController.name(r, "version"), try Self.formFields(r)) }
         let fieldsText = fields.map { JSONWriter.string($0) }
@@ -182,7 +182,7 @@ struct CatalogController {
     @Sendable func listFormVersions(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         let account = try account(request, context, admin: false)
-        guard let formUUID = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such form") }
+        guard let formUUID = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("no such form") }
         // 404 for a form that is not in the account; 403 for one of a project the caller is not in.
         let projects = try await database.withConnection { [logger] c in
             try await c.query("SELECT project_ids FROM forms WHERE account_id = \(account) AND id = \(formUUID)", logger: logger)

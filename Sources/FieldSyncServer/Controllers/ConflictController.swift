@@ -65,7 +65,7 @@ struct ConflictController {
             throw APIError.forbidden("only supervisors and admins resolve conflicts")
         }
         guard let kind = try Self.kind(context.parameters.get("kind")) else { throw APIError.notFound("no such record") }
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("no such record") }
+        guard let id = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("no such record") }
         let body = try await JSONBody.read(request, limit: config.maxPushBytes)
         let changes: [String: JSONValue]
         do throws(ItemError) {
@@ -82,7 +82,7 @@ struct ConflictController {
             try await c.query("SELECT pg_advisory_xact_lock(hashtextextended(\("\(account.lowercased):\(kind.rawValue):\(id.lowercased)"), 0))", logger: logger).drain()
             let loaded = kind == .entity ? try await writer.loadEntities([id], on: c) : try await writer.loadInstances([id], on: c)
             guard var record = loaded[id] else { throw APIError.notFound("no such \(kind.rawValue)") }
-            let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(uuidString:))
+            let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(text:))
             let inScope = try await writer.orgUnitScope(unit.map { [$0] } ?? [], on: c)
             // A record of the account outside the caller's projects or org units: 403 (404 is only for
             // what does not exist in the account).

@@ -52,7 +52,7 @@ struct OrgUnitController {
         }
         var unit: UUID?
         if let raw = q["orgUnitId"], !raw.isEmpty {
-            guard let u = UUID(uuidString: String(raw)) else { throw APIError.badRequest("orgUnitId must be a UUID", field: "orgUnitId") }
+            guard let u = UUID(text: String(raw)) else { throw APIError.badRequest("orgUnitId must be a UUID", field: "orgUnitId") }
             unit = u
         }
         var limit = 500
@@ -63,7 +63,7 @@ struct OrgUnitController {
         var after: (Date, UUID)?
         if let raw = q["cursor"].map(String.init), !raw.isEmpty {
             let parts = raw.split(separator: "_")
-            guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(uuidString: String(parts[1])) else {
+            guard parts.count == 2, let micros = Int64(parts[0]), let id = UUID(text: String(parts[1])) else {
                 throw APIError.badRequest("cursor is not one this server issued", field: "cursor")
             }
             after = (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
@@ -87,7 +87,7 @@ struct OrgUnitController {
     /// `POST /v1/orgunits/changes/{id}/review` `{"decision","fields"?,"comment"?}`.
     @Sendable func review(_ request: Request, context: AppRequestContext) async throws -> Response {
         let viewer = try viewer(try context.requireCaller())
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else {
+        guard let id = context.parameters.get("id").flatMap(UUID.init(text:)) else {
             throw APIError.notFound("org-unit change does not exist")
         }
         let body = try await JSONBody.read(request, limit: config.maxPushBytes)
@@ -134,7 +134,7 @@ struct OrgUnitController {
         if let raw = q["since"].map(String.init), !raw.isEmpty { since = try FeedCursor(parsing: raw) }
         var root: UUID?
         if let raw = q["root"], !raw.isEmpty {
-            guard let r = UUID(uuidString: String(raw)) else { throw APIError.badRequest("root must be a UUID", field: "root") }
+            guard let r = UUID(text: String(raw)) else { throw APIError.badRequest("root must be a UUID", field: "root") }
             root = r
         }
         let admin = caller.role == .admin
@@ -189,7 +189,7 @@ struct OrgUnitController {
     @Sendable func summary(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         let account = try caller.requireAccount()
-        guard let id = context.parameters.get("id").flatMap(UUID.init(uuidString:)) else { throw APIError.notFound("org unit does not exist") }
+        guard let id = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("org unit does not exist") }
         let logger = context.logger
         let admin = caller.role == .admin
         let supervises = admin || caller.role == .supervisor

@@ -285,7 +285,7 @@ struct SyncController {
         }
         var scope = try await scope(for: caller, account: account)
         if let raw = query["projectId"] {
-            guard let p = UUID(uuidString: String(raw)) else { throw APIError.badRequest("projectId must be a UUID", field: "projectId") }
+            guard let p = UUID(text: String(raw)) else { throw APIError.badRequest("projectId must be a UUID", field: "projectId") }
             if !scope.projects.contains(p) {
                 // 404 for a project of no account of the caller's, 403 for one of its account it is not in.
                 let exists = try await database.withConnection { [logger] c in

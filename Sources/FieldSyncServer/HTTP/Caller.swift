@@ -39,7 +39,7 @@ public struct Caller: Sendable {
     /// `accountId` query parameter.
     func actingAccount(_ query: String?) throws -> UUID {
         if let accountId { return accountId }
-        guard let query, let id = UUID(uuidString: query) else {
+        guard let query, let id = UUID(text: query) else {
             throw APIError.badRequest("the superuser must name the account with the accountId query parameter", field: "accountId")
         }
         return id

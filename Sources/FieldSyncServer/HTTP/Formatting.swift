@@ -3,7 +3,7 @@ import Foundation
 
 extension UUID {
     /// The protocol writes UUIDs in lower case.
-    public var lowercased: String { uuidString.lowercased() }
+    public var lowercased: String { lowercasedText }
 }
 
 extension Timestamp {

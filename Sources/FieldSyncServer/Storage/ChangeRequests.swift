@@ -128,7 +128,7 @@ enum ChangeRequests {
                         w.changes = changes.filter { chosen.contains($0.key) }
                         state.apply(w)
                     }
-                    if let parent = state.visibleFields()["parentId"]?.stringValue.flatMap(UUID.init(uuidString:)),
+                    if let parent = state.visibleFields()["parentId"]?.stringValue.flatMap(UUID.init(text:)),
                        let p = try await store.load(parent), p.status != "validated" {
                         throw APIError.conflict(ErrorCode.invalidParent, "its parent \(parent.lowercased) is itself awaiting review; review the parent first")
                     }

@@ -22,7 +22,7 @@ enum OrgUnitFields {
                 out[name] = .string(s)
             case "parentId", "orgUnitTypeId":
                 if value.isNull { out[name] = .null; continue }
-                guard let u = value.stringValue.flatMap(UUID.init(uuidString:)) else { throw ItemError.invalidField(field, "\(name) must be a UUID or null") }
+                guard let u = value.stringValue.flatMap(UUID.init(text:)) else { throw ItemError.invalidField(field, "\(name) must be a UUID or null") }
                 out[name] = .string(u.lowercased)
             case "location":
                 out[name] = value.isNull ? .null : try GeoPoint(geoJSON: value, field: field).geoJSON
@@ -54,9 +54,9 @@ enum OrgUnitFields {
         }
         return OrgUnitImport.Unit(
             id: id,
-            parentId: visible["parentId"]?.stringValue.flatMap(UUID.init(uuidString:)),
+            parentId: visible["parentId"]?.stringValue.flatMap(UUID.init(text:)),
             name: visible["name"]?.stringValue ?? "",
-            typeId: visible["orgUnitTypeId"]?.stringValue.flatMap(UUID.init(uuidString:)),
+            typeId: visible["orgUnitTypeId"]?.stringValue.flatMap(UUID.init(text:)),
             location: location,
             aliases: (visible["aliases"]?.arrayValue ?? []).compactMap(\.stringValue),
             geometryInput: visible["geometry"].flatMap { $0.isNull ? nil : $0 },

@@ -114,7 +114,7 @@ enum OrgUnitImport {
 
     /// ltree label of an id: its 32 hex digits.
     static func label(_ id: UUID) -> String {
-        "u" + id.uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        "u" + id.lowercasedText.replacingOccurrences(of: "-", with: "")
     }
 
     /// Imports `units` into `account` in one transaction. Returns the ids, in input order.

@@ -65,7 +65,7 @@ struct OrgUnitStore {
         let visible = state.visibleFields()
         let label = OrgUnitImport.label(id)
         var path = label
-        if let parent = visible["parentId"]?.stringValue.flatMap(UUID.init(uuidString:)) {
+        if let parent = visible["parentId"]?.stringValue.flatMap(UUID.init(text:)) {
             guard let parentRow = try await load(parent) else {
                 throw APIError.invalid("parent \(parent.lowercased) does not exist", field: field, code: ErrorCode.unknownReference)
             }

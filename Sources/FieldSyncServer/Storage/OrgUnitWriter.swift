@@ -101,7 +101,7 @@ struct OrgUnitWriter {
         }
         let parentField = "\(item.path).changes.parentId"
         if let p = w.changes["parentId"] ?? (creating ? JSONValue.null : nil) {
-            if let parentId = p.stringValue.flatMap(UUID.init(uuidString:)) {
+            if let parentId = p.stringValue.flatMap(UUID.init(text:)) {
                 guard let parent = try await store.load(parentId),
                       parent.status == "validated" || (parent.status == "pending" && (parent.createdBy == user || !proposes)) else {
                     throw reject(ErrorCode.unknownReference, "parent \(parentId.lowercased) does not exist", parentField)
@@ -117,7 +117,7 @@ struct OrgUnitWriter {
                              creating ? "parentId is required: only admins create root org units" : "only admins make an org unit a root", parentField)
             }
         }
-        if let t = w.changes["orgUnitTypeId"]?.stringValue.flatMap(UUID.init(uuidString:)), !(try await store.typeExists(t)) {
+        if let t = w.changes["orgUnitTypeId"]?.stringValue.flatMap(UUID.init(text:)), !(try await store.typeExists(t)) {
             throw reject(ErrorCode.unknownReference, "org-unit type \(t.lowercased) does not exist", "\(item.path).changes.orgUnitTypeId")
         }
 

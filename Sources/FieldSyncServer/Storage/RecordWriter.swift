@@ -71,7 +71,7 @@ struct RecordWriter {
             // A record of the account outside the caller's org units or projects: `forbidden`
             // before anything else, so the answer tells nothing of its version or place.
             if !record.state.isEmpty {
-                let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(uuidString:))
+                let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(text:))
                 let inUnits = unit.flatMap { units[$0] } ?? false
                 if !inUnits || (record.projectId != project && !scope.projects.contains(record.projectId)) {
                     reject(ItemError(code: ErrorCode.forbidden, message: "this record is outside your org units or projects", field: "\(item.path).id"))
@@ -161,7 +161,7 @@ struct RecordWriter {
                 return ItemError.invalidRequest("\(name) is required when a record is created", field: "\(path).\(name)")
             }
         }
-        if let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(uuidString:)) {
+        if let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(text:)) {
             guard let inScope = units[unit] else { return unknown("orgUnitId", "org unit \(unit.lowercased)") }
             if !inScope {
                 return ItemError(code: ErrorCode.forbiddenReference, message: "org unit \(unit.lowercased) is outside your org units", field: "\(path).orgUnitId")
@@ -169,7 +169,7 @@ struct RecordWriter {
         }
         switch item.kind {
         case .entity:
-            if creating, let t = record.fixed["entityTypeId"]?.stringValue.flatMap(UUID.init(uuidString:)), !knownTypes.contains(t) {
+            if creating, let t = record.fixed["entityTypeId"]?.stringValue.flatMap(UUID.init(text:)), !knownTypes.contains(t) {
                 return unknown("entityTypeId", "entity type \(t.lowercased)")
             }
         case .instance:
@@ -178,9 +178,9 @@ struct RecordWriter {
                 guard let form = forms[key] else { return unknown("formId", "form \(key)") }
                 let version = record.fixed["formVersion"]?.stringValue ?? ""
                 if form.versions[version] == nil { return unknown("formVersion", "version \(version) of form \(key)") }
-                if let e = record.fixed["entityId"]?.stringValue.flatMap(UUID.init(uuidString:)) {
+                if let e = record.fixed["entityId"]?.stringValue.flatMap(UUID.init(text:)) {
                     guard let entity = entities[e], !entity.state.isEmpty else { return unknown("entityId", "entity \(e.lowercased)") }
-                    if let eu = entity.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(uuidString:)), units[eu] == false {
+                    if let eu = entity.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(text:)), units[eu] == false {
                         return ItemError(code: ErrorCode.forbiddenReference, message: "entity \(e.lowercased) is outside your org units", field: "\(path).entityId")
                     }
                 }
@@ -332,8 +332,8 @@ struct RecordWriter {
         guard !rows.isEmpty || !log.isEmpty else { return }
         let ids = rows.map(\.0)
         let projects = rows.map(\.1.projectId)
-        let types = rows.map { UUID(uuidString: $0.1.fixed["entityTypeId"]?.stringValue ?? "") ?? UUID() }
-        let units = rows.map { UUID(uuidString: $0.1.fixed["orgUnitId"]?.stringValue ?? "") ?? UUID() }
+        let types = rows.map { UUID(text: $0.1.fixed["entityTypeId"]?.stringValue ?? "") ?? UUID() }
+        let units = rows.map { UUID(text: $0.1.fixed["orgUnitId"]?.stringValue ?? "") ?? UUID() }
         // Written straight from the states (the generic JSONValue route built a tree per
         // value first, the largest CPU cost of a push; shared records hold many values).
         let states = rows.map { Self.stateText($0.1.state) }
@@ -490,8 +490,8 @@ struct RecordWriter {
         let formUUIDs = rows.map { forms[$0.1.fixed["formId"]?.stringValue ?? ""]?.id ?? nilUUID }
         let formIds = rows.map { forms[$0.1.fixed["formId"]?.stringValue ?? ""]?.formId ?? "" }
         let versionsText = rows.map { $0.1.fixed["formVersion"]?.stringValue ?? "" }
-        let units = rows.map { UUID(uuidString: $0.1.fixed["orgUnitId"]?.stringValue ?? "") ?? nilUUID }
-        let entities = rows.map { UUID(uuidString: $0.1.fixed["entityId"]?.stringValue ?? "") ?? nilUUID }
+        let units = rows.map { UUID(text: $0.1.fixed["orgUnitId"]?.stringValue ?? "") ?? nilUUID }
+        let entities = rows.map { UUID(text: $0.1.fixed["entityId"]?.stringValue ?? "") ?? nilUUID }
         let periods = rows.map { $0.1.fixed["period"]?.stringValue ?? "" }
         let points = rows.map { r in r.1.fixed["location"].flatMap { try? GeoPoint(geoJSON: $0, field: "location") } }
         let lon = points.map { $0?.longitude ?? .nan }
