@@ -452,7 +452,7 @@ struct RecordWriter {
         static let sql = """
             WITH upsert AS (
                 INSERT INTO entities (account_id, id, project_id, entity_type_id, org_unit_id, state, version, doc, has_conflicts, created_by)
-                SELECT $1, t.id, t.project, t.type, t.unit, t.state::jsonb, t.version::jsonb, t.doc::jsonb, t.conflict, $2
+                SELECT $1, t.id, t.project, t.type, t.unit, t.state, t.version::jsonb, t.doc::jsonb, t.conflict, $2
                 FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::bool[])
                      AS t(id, project, type, unit, state, version, doc, conflict)
                 ON CONFLICT (account_id, id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, doc = EXCLUDED.doc,
@@ -514,7 +514,7 @@ struct RecordWriter {
             INSERT INTO instances (account_id, id, project_id, form_uuid, form_version, org_unit_id, entity_id, period, location, location_z,
                                    attachments, complete, outside_org_unit, state, version, doc, has_conflicts, created_by)
             SELECT \(account), t.id, t.project, t.form, t.fv, t.unit, NULLIF(t.entity, \(nilUUID)), NULLIF(t.period, ''), g.loc, NULLIF(t.z, 'NaN'),
-                   t.att::jsonb, c.complete, o.outside, t.state::jsonb, t.version::jsonb,
+                   t.att::jsonb, c.complete, o.outside, t.state, t.version::jsonb,
                    t.doc::jsonb || jsonb_build_object('complete', c.complete, 'outsideOrgUnit', o.outside), t.conflict, \(user)
             FROM unnest(\(ids)::uuid[], \(projects)::uuid[], \(formUUIDs)::uuid[], \(versionsText)::text[], \(units)::uuid[], \(entities)::uuid[],
                         \(periods)::text[], \(lon)::float8[], \(lat)::float8[], \(z)::float8[], \(attachments)::text[], \(states)::text[],
