@@ -40,11 +40,11 @@ struct ConflictController {
                 """
                 WITH my_paths AS (SELECT path FROM org_units WHERE account_id = \(account) AND id = ANY(\(scope.orgUnits)::uuid[]))
                 SELECT doc::text FROM (
-                    SELECT e.doc, e.updated_at FROM entities e
+                    SELECT e.doc::text AS doc, e.updated_at FROM entities e
                     WHERE \(wantEntities) AND e.account_id = \(account) AND e.has_conflicts AND e.project_id = ANY(\(scope.projects)::uuid[])
                       AND (\(scope.everything) OR EXISTS (SELECT 1 FROM org_units o, my_paths m WHERE o.account_id = \(account) AND o.id = e.org_unit_id AND o.path <@ m.path))
                     UNION ALL
-                    SELECT i.doc, i.updated_at FROM instances i
+                    SELECT i.doc::text AS doc, i.updated_at FROM instances i
                     WHERE \(wantInstances) AND i.account_id = \(account) AND i.has_conflicts AND i.project_id = ANY(\(scope.projects)::uuid[])
                       AND (\(scope.everything) OR EXISTS (SELECT 1 FROM org_units o, my_paths m WHERE o.account_id = \(account) AND o.id = i.org_unit_id AND o.path <@ m.path))
                 ) r ORDER BY updated_at LIMIT 1000

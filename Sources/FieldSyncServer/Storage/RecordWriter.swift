@@ -452,7 +452,7 @@ struct RecordWriter {
         static let sql = """
             WITH upsert AS (
                 INSERT INTO entities (account_id, id, project_id, entity_type_id, org_unit_id, state, version, doc, has_conflicts, created_by)
-                SELECT $1, t.id, t.project, t.type, t.unit, t.state, t.version::jsonb, t.doc::jsonb, t.conflict, $2
+                SELECT $1, t.id, t.project, t.type, t.unit, t.state, t.version::jsonb, t.doc, t.conflict, $2
                 FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::bool[])
                      AS t(id, project, type, unit, state, version, doc, conflict)
                 ON CONFLICT (account_id, id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, doc = EXCLUDED.doc,
