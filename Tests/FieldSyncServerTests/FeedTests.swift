@@ -192,7 +192,21 @@ struct TwoServerTests {
                     }
                     try await group.waitForAll()
                 }
-                let record = try #require(try await VersionedSyncTests.pullAll(two, f.admin.token).first { $0["id"] == .string(id.lowercased) })
+                let pulled = try await VersionedSyncTests.pullAll(two, f.admin.token).first { $0["id"] == .string(id.lowercased) }
+                if pulled == nil {
+                    // What held the feed back: every transaction with an xid, in any database.
+                    let held = try await TestDatabase.admin { c in
+                        var lines: [String] = []
+                        for try await (db, type, xid, state, query) in try await c.query(
+                            "SELECT coalesce(datname, ''), backend_type, backend_xid::text, coalesce(state, ''), left(query, 120) FROM pg_stat_activity WHERE backend_xid IS NOT NULL",
+                            logger: Logger(label: "test")).decode((String, String, String, String, String).self) {
+                            lines.append("\(db) \(type) xid \(xid) \(state): \(query)")
+                        }
+                        return lines.joined(separator: "\n")
+                    }
+                    Issue.record("the record is not in the pull; transactions holding xids now:\n\(held)")
+                }
+                let record = try #require(pulled)
                 for (k, d) in devices.enumerated() {
                     #expect(record["version"]?[d.lowercased] == .number(4))
                     #expect(record["fields"]?["f\(k)"] == .number(4))

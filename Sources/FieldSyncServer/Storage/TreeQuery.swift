@@ -77,7 +77,8 @@ enum TreeQuery {
             """
             WITH cur AS (SELECT pg_current_snapshot() AS s),
             other_xids AS (SELECT backend_xid FROM pg_stat_activity
-                           WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database())
+                           WHERE backend_xid IS NOT NULL
+                             AND (datname IS DISTINCT FROM current_database() OR backend_type <> 'client backend'))
             SELECT coalesce(
                 (SELECT min(x) FROM cur, pg_snapshot_xip(cur.s) AS x WHERE xid(x) NOT IN (SELECT backend_xid FROM other_xids)),
                 (SELECT pg_snapshot_xmax(s) FROM cur))::text
