@@ -17,6 +17,23 @@ struct FeedCursor: Sendable, Equatable, CustomStringConvertible {
 
     static let start = FeedCursor(xid: 0, seq: 0)
 
+    /// The feed boundary now, as one SQL expression of type xid8: rows whose `feed_xid` is
+    /// below it are committed and no row can join below it later. It is the oldest
+    /// transaction still running in this snapshot, else the snapshot's xmax. Transactions
+    /// still running in other databases of the cluster can't write our feed, nor can
+    /// autovacuum and other non-client backends (whose ANALYZE holds an xid in this
+    /// database, seen holding a pull back under load): they are left out, conservatively,
+    /// only while a backend holds them now. The pull and the tree both use it.
+    static let boundarySQL = """
+        (WITH cur AS (SELECT pg_current_snapshot() AS s),
+              other_xids AS (SELECT backend_xid FROM pg_stat_activity
+                             WHERE backend_xid IS NOT NULL
+                               AND (datname IS DISTINCT FROM current_database() OR backend_type <> 'client backend'))
+         SELECT coalesce(
+             (SELECT min(x) FROM cur, pg_snapshot_xip(cur.s) AS x WHERE xid(x) NOT IN (SELECT backend_xid FROM other_xids)),
+             (SELECT pg_snapshot_xmax(s) FROM cur)))
+        """
+
     /// Opaque to clients: `c1.<xid>.<seq>`.
     var description: String { "c1.\(xid).\(seq)" }
 

@@ -30,18 +30,7 @@ enum PullQuery {
         let a = scope.account
         let rows = try await connection.query(
             """
-            WITH cur AS (SELECT pg_current_snapshot() AS s),
-            -- Transactions still running in other databases of the cluster can't write
-            -- our feed: leave them out of the boundary (conservatively: a transaction is
-            -- only left out when a backend of another database holds it now). Nor can
-            -- autovacuum and other non-client backends, whose ANALYZE holds an xid in this
-            -- database (seen holding a pull back under load).
-            other_xids AS (SELECT backend_xid FROM pg_stat_activity
-                           WHERE backend_xid IS NOT NULL
-                             AND (datname IS DISTINCT FROM current_database() OR backend_type <> 'client backend')),
-            snap AS (SELECT coalesce(
-                (SELECT min(x) FROM cur, pg_snapshot_xip(cur.s) AS x WHERE xid(x) NOT IN (SELECT backend_xid FROM other_xids)),
-                (SELECT pg_snapshot_xmax(s) FROM cur)) AS xmin),
+            WITH snap AS (SELECT \(unescaped: FeedCursor.boundarySQL) AS xmin),
             my_paths AS (SELECT path FROM org_units WHERE account_id = \(a) AND id = ANY(\(scope.orgUnits)::uuid[])),
             supervised_users AS (
                 SELECT u.id FROM users u

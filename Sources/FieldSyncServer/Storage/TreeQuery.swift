@@ -75,13 +75,7 @@ enum TreeQuery {
     static func boundary(on c: PostgresConnection, logger: Logger) async throws -> FeedCursor {
         let xmin = try await c.query(
             """
-            WITH cur AS (SELECT pg_current_snapshot() AS s),
-            other_xids AS (SELECT backend_xid FROM pg_stat_activity
-                           WHERE backend_xid IS NOT NULL
-                             AND (datname IS DISTINCT FROM current_database() OR backend_type <> 'client backend'))
-            SELECT coalesce(
-                (SELECT min(x) FROM cur, pg_snapshot_xip(cur.s) AS x WHERE xid(x) NOT IN (SELECT backend_xid FROM other_xids)),
-                (SELECT pg_snapshot_xmax(s) FROM cur))::text
+            SELECT \(unescaped: FeedCursor.boundarySQL)::text
             """, logger: logger
         ).collect { try $0.decode(String.self) }.first
         return FeedCursor(xid: xmin.flatMap(UInt64.init) ?? 0, seq: 0)
