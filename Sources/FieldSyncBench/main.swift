@@ -41,7 +41,7 @@ struct Positions: AsyncParsableCommand {
                                        altitude: i % 3 == 0 ? 12.5 : nil),
                     accuracy: Double(3 + i % 12), transport: i % 2 == 0 ? "foot" : "motorbike").json()
             }
-            var body: [String: JSONValue] = ["batchId": .string(UUID().uuidString.lowercased()), "deviceId": .string(device), "items": .array(items)]
+            var body: [String: JSONValue] = ["batchId": .string(UUID().lowercasedText), "deviceId": .string(device), "items": .array(items)]
             if let project { body["projectId"] = .string(project) }
             return JSONWriter.encode(.object(body))
         }
@@ -114,7 +114,7 @@ struct Entities: AsyncParsableCommand {
         let devices = try String(contentsOfFile: devicesFile, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
         // One connection per device, as phones have.
         let client = PushClient(server: server, token: token, connections: devices.count)
-        let sharedIds = (0..<shared).map { _ in UUID().uuidString.lowercased() }
+        let sharedIds = (0..<shared).map { _ in UUID().lowercasedText }
         let creator = devices[0]
         func write(_ id: String, device: String, counter: Int, base: [String: Int], at ms: Int64, changes: [String: JSONValue], create: Bool) -> JSONValue {
             var o: [String: JSONValue] = [
@@ -126,7 +126,7 @@ struct Entities: AsyncParsableCommand {
             return .object(o)
         }
         func body(_ device: String, _ items: [JSONValue]) -> [UInt8] {
-            var b: [String: JSONValue] = ["batchId": .string(UUID().uuidString.lowercased()), "deviceId": .string(device), "items": .array(items)]
+            var b: [String: JSONValue] = ["batchId": .string(UUID().lowercasedText), "deviceId": .string(device), "items": .array(items)]
             if let project { b["projectId"] = .string(project) }
             return JSONWriter.encode(.object(b))
         }
@@ -159,7 +159,7 @@ struct Entities: AsyncParsableCommand {
                         items.append(write(id, device: device, counter: counter, base: base, at: ms, changes: ["status": .string("visited by \(dk)")], create: false))
                         lastOnShared[id] = counter
                     } else {
-                        items.append(write(UUID().uuidString.lowercased(), device: device, counter: counter, base: [:], at: ms,
+                        items.append(write(UUID().lowercasedText, device: device, counter: counter, base: [:], at: ms,
                                            changes: ["name": .string("Person \(dk)-\(counter)"), "age": .number(Double(counter % 90)), "village": .string("V\(counter % 37)")], create: true))
                     }
                 }

@@ -106,5 +106,5 @@ struct Context {
 
 extension UUID {
     /// The lowercase form the protocol uses.
-    var lowercased: String { uuidString.lowercased() }
+    var lowercased: String { lowercasedText }
 }

@@ -8,7 +8,7 @@ extension FieldSyncClient {
     /// `POST /v1/accounts` `{"id"?, "name"}` (superuser only).
     public func createAccount(name: String, id: UUID? = nil) async throws -> JSONValue {
         var body: [String: JSONValue] = ["name": .string(name)]
-        if let id { body["id"] = .string(id.uuidString.lowercased()) }
+        if let id { body["id"] = .string(id.lowercasedText) }
         return try await create("/v1/accounts", body: body, accountId: nil, idempotent: id != nil)
     }
 
@@ -20,7 +20,7 @@ extension FieldSyncClient {
     /// `POST /v1/projects` `{"id"?, "name", "appId"}`.
     public func createProject(name: String, appId: String, id: UUID? = nil, accountId: UUID? = nil) async throws -> JSONValue {
         var body: [String: JSONValue] = ["name": .string(name), "appId": .string(appId)]
-        if let id { body["id"] = .string(id.uuidString.lowercased()) }
+        if let id { body["id"] = .string(id.lowercasedText) }
         return try await create("/v1/projects", body: body, accountId: accountId, idempotent: id != nil)
     }
 
@@ -36,10 +36,10 @@ extension FieldSyncClient {
     ) async throws -> JSONValue {
         var body: [String: JSONValue] = [
             "username": .string(username), "password": .string(password), "role": .string(role),
-            "projectIds": .array(projectIds.map { .string($0.uuidString.lowercased()) }),
-            "orgUnitIds": .array(orgUnitIds.map { .string($0.uuidString.lowercased()) }),
+            "projectIds": .array(projectIds.map { .string($0.lowercasedText) }),
+            "orgUnitIds": .array(orgUnitIds.map { .string($0.lowercasedText) }),
         ]
-        if let id { body["id"] = .string(id.uuidString.lowercased()) }
+        if let id { body["id"] = .string(id.lowercasedText) }
         // Usernames are unique: a replay answers 409, never a second user.
         return try await create("/v1/users", body: body, accountId: accountId, idempotent: true)
     }
@@ -52,7 +52,7 @@ extension FieldSyncClient {
     /// `POST /v1/orgunit-types` `{"id"?, "name", "depth"}`.
     public func createOrgUnitType(name: String, depth: Int, id: UUID? = nil, accountId: UUID? = nil) async throws -> JSONValue {
         var body: [String: JSONValue] = ["name": .string(name), "depth": .number(Double(depth))]
-        if let id { body["id"] = .string(id.uuidString.lowercased()) }
+        if let id { body["id"] = .string(id.lowercasedText) }
         return try await create("/v1/orgunit-types", body: body, accountId: accountId, idempotent: id != nil)
     }
 
@@ -78,7 +78,7 @@ extension FieldSyncClient {
     }
 
     static func accountQuery(_ accountId: UUID?) -> [(String, String)] {
-        accountId.map { [("accountId", $0.uuidString.lowercased())] } ?? []
+        accountId.map { [("accountId", $0.lowercasedText)] } ?? []
     }
 
     func create(_ path: String, body: [String: JSONValue], accountId: UUID?, idempotent: Bool) async throws -> JSONValue {

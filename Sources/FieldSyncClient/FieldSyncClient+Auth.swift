@@ -47,7 +47,7 @@ extension FieldSyncClient {
     @discardableResult
     public func signIn(username: String, password: String, deviceId: UUID? = nil) async throws -> SignInAnswer {
         var body: [String: JSONValue] = ["username": .string(username), "password": .string(password)]
-        if let deviceId { body["deviceId"] = .string(deviceId.uuidString.lowercased()) }
+        if let deviceId { body["deviceId"] = .string(deviceId.lowercasedText) }
         let path = "/v1/auth/token"
         let json = try await request(method: "POST", path: path, body: .object(body), idempotent: true).json
         guard let token = json["token"]?.stringValue, let user = json["user"].flatMap(UserInfo.init(json:)) else {
@@ -75,7 +75,7 @@ extension FieldSyncClient {
     /// `POST /v1/devices`: registers the device for the caller (idempotent).
     @discardableResult
     public func registerDevice(deviceId: UUID, model: String? = nil, appVersion: String? = nil) async throws -> DeviceRegistration {
-        var body: [String: JSONValue] = ["deviceId": .string(deviceId.uuidString.lowercased())]
+        var body: [String: JSONValue] = ["deviceId": .string(deviceId.lowercasedText)]
         if let model { body["model"] = .string(model) }
         if let appVersion { body["appVersion"] = .string(appVersion) }
         let path = "/v1/devices"

@@ -7,7 +7,7 @@ extension FieldSyncClient {
     /// `POST /v1/entity-types` `{"id"?, "name"}`.
     public func createEntityType(name: String, id: UUID? = nil, accountId: UUID? = nil) async throws -> JSONValue {
         var body: [String: JSONValue] = ["name": .string(name)]
-        if let id { body["id"] = .string(id.uuidString.lowercased()) }
+        if let id { body["id"] = .string(id.lowercasedText) }
         return try await create("/v1/entity-types", body: body, accountId: accountId, idempotent: id != nil)
     }
 
@@ -24,10 +24,10 @@ extension FieldSyncClient {
     ) async throws -> JSONValue {
         var body: [String: JSONValue] = [
             "formId": .string(formId), "name": .string(name), "version": .string(version),
-            "projectIds": .array(projectIds.map { .string($0.uuidString.lowercased()) }),
+            "projectIds": .array(projectIds.map { .string($0.lowercasedText) }),
         ]
         if let fields { body["fields"] = fields }
-        if let id { body["id"] = .string(id.uuidString.lowercased()) }
+        if let id { body["id"] = .string(id.lowercasedText) }
         return try await create("/v1/forms", body: body, accountId: accountId, idempotent: id != nil)
     }
 
@@ -41,6 +41,6 @@ extension FieldSyncClient {
     public func addFormVersion(form: UUID, version: String, fields: JSONValue? = nil, accountId: UUID? = nil) async throws -> JSONValue {
         var body: [String: JSONValue] = ["version": .string(version)]
         if let fields { body["fields"] = fields }
-        return try await create("/v1/forms/\(form.uuidString.lowercased())/versions", body: body, accountId: accountId, idempotent: true)
+        return try await create("/v1/forms/\(form.lowercasedText)/versions", body: body, accountId: accountId, idempotent: true)
     }
 }

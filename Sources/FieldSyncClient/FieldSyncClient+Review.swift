@@ -23,7 +23,7 @@ extension FieldSyncClient {
         if let fields { body["fields"] = .array(fields.map(JSONValue.string)) }
         if let comment { body["comment"] = .string(comment) }
         // A review is a decision on a state: replaying it answers 409, never a second one.
-        return try await request(method: "POST", path: "/v1/orgunits/changes/\(id.uuidString.lowercased())/review",
+        return try await request(method: "POST", path: "/v1/orgunits/changes/\(id.lowercasedText)/review",
                                  body: .object(body), idempotent: true).json
     }
 
@@ -42,7 +42,7 @@ extension FieldSyncClient {
         root: UUID? = nil, geometry: String? = nil, format: String? = nil, since: String? = nil, gzip: Bool = true
     ) async throws -> OrgUnitTreeDownload {
         var query: [(String, String)] = []
-        if let root { query.append(("root", root.uuidString.lowercased())) }
+        if let root { query.append(("root", root.lowercasedText)) }
         if let geometry { query.append(("geometry", geometry)) }
         if let format { query.append(("format", format)) }
         if let since, !since.isEmpty { query.append(("since", since)) }
@@ -61,7 +61,7 @@ extension FieldSyncClient {
     /// `outsideOrgUnit`, `incomplete`, `instancesInConflict`, `entitiesInConflict`,
     /// `pendingChanges` (supervisors and admins).
     public func orgUnitSummary(id: UUID) async throws -> JSONValue {
-        try await request(method: "GET", path: "/v1/orgunits/\(id.uuidString.lowercased())/summary").json
+        try await request(method: "GET", path: "/v1/orgunits/\(id.lowercasedText)/summary").json
     }
 
     /// `GET /v1/conflicts?kind=&status=open`: records with conflicted fields (pull
@@ -80,7 +80,7 @@ extension FieldSyncClient {
     /// `POST /v1/conflicts/{kind}/{id}/resolve` `{"changes":{…}}`: writes as replica
     /// `server` over every value shown; answers the record.
     public func resolveConflict(kind: String, id: UUID, changes: [String: JSONValue]) async throws -> JSONValue {
-        try await request(method: "POST", path: "/v1/conflicts/\(kind)/\(id.uuidString.lowercased())/resolve",
+        try await request(method: "POST", path: "/v1/conflicts/\(kind)/\(id.lowercasedText)/resolve",
                           body: .object(["changes": .object(changes)]), idempotent: false).json
     }
 }

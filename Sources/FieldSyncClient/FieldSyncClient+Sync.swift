@@ -48,11 +48,11 @@ extension FieldSyncClient {
     /// so lost connections are retried with the same body.
     public func push(batchId: UUID = UUID(), deviceId: UUID, projectId: UUID? = nil, items: [JSONValue]) async throws -> PushAnswer {
         var body: [String: JSONValue] = [
-            "batchId": .string(batchId.uuidString.lowercased()),
-            "deviceId": .string(deviceId.uuidString.lowercased()),
+            "batchId": .string(batchId.lowercasedText),
+            "deviceId": .string(deviceId.lowercasedText),
             "items": .array(items),
         ]
-        if let projectId { body["projectId"] = .string(projectId.uuidString.lowercased()) }
+        if let projectId { body["projectId"] = .string(projectId.lowercasedText) }
         let path = "/v1/sync/push"
         let json = try await request(method: "POST", path: path, body: .object(body), idempotent: true).json
         guard let raw = json["results"]?.arrayValue else {
@@ -63,7 +63,7 @@ extension FieldSyncClient {
             throw ClientError.invalidResponse(path: path, detail: "\(results.count) readable results for \(items.count) items")
         }
         return PushAnswer(
-            batchId: json["batchId"]?.stringValue ?? batchId.uuidString.lowercased(), results: results,
+            batchId: json["batchId"]?.stringValue ?? batchId.lowercasedText, results: results,
             cursor: json["cursor"]?.stringValue ?? "", rawResults: raw)
     }
 
@@ -73,7 +73,7 @@ extension FieldSyncClient {
         var query: [(String, String)] = []
         if let cursor, !cursor.isEmpty { query.append(("cursor", cursor)) }
         if let limit { query.append(("limit", String(limit))) }
-        if let projectId { query.append(("projectId", projectId.uuidString.lowercased())) }
+        if let projectId { query.append(("projectId", projectId.lowercasedText)) }
         let path = "/v1/sync/pull"
         let json = try await request(method: "GET", path: path, query: query).json
         guard let changes = json["changes"]?.arrayValue, let next = json["cursor"]?.stringValue,

@@ -10,3 +10,15 @@ public enum ApplyOutcome: String, Sendable, Hashable, Codable {
     /// Some field of the record holds two or more values after the write.
     case conflict
 }
+
+extension ApplyOutcome {
+    /// The push result status of the applied write (the same word).
+    public var pushStatus: PushStatus {
+        switch self {
+        case .created: .created
+        case .updated: .updated
+        case .merged: .merged
+        case .conflict: .conflict
+        }
+    }
+}

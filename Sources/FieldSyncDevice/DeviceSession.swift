@@ -21,20 +21,20 @@ public struct DeviceSession: Sendable, Hashable {
     public var clockSkewMs: Int64
 
     /// The replica id, as it appears in version vectors.
-    public var replica: String { deviceId.uuidString.lowercased() }
+    public var replica: String { deviceId.lowercasedText }
 
     /// The session, without the token, as JSON for people and scripts.
     public var json: JSONValue {
         var o: [String: JSONValue] = [
             "deviceId": .string(replica), "registered": .bool(registered), "signedIn": .bool(token != nil),
-            "orgUnitIds": .array(orgUnitIds.map { .string($0.uuidString.lowercased()) }),
+            "orgUnitIds": .array(orgUnitIds.map { .string($0.lowercasedText) }),
         ]
         if let server { o["server"] = .string(server) }
         if let username { o["username"] = .string(username) }
         if let userId { o["userId"] = .string(userId) }
         if let role { o["role"] = .string(role) }
         if let accountId { o["accountId"] = .string(accountId) }
-        if let projectId { o["projectId"] = .string(projectId.uuidString.lowercased()) }
+        if let projectId { o["projectId"] = .string(projectId.lowercasedText) }
         if clockSkewMs != 0 { o["clockSkewMs"] = .number(Double(clockSkewMs)) }
         return .object(o)
     }
@@ -47,7 +47,7 @@ extension DeviceStore {
             var id = try db.meta(MetaKey.deviceId).flatMap(UUID.init(uuidString:))
             if id == nil {
                 id = UUID()
-                try db.setMeta(MetaKey.deviceId, id!.uuidString.lowercased())
+                try db.setMeta(MetaKey.deviceId, id!.lowercasedText)
             }
             let units = (try db.metaJSON(MetaKey.orgUnitIds)?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(UUID.init(uuidString:)) }
             return DeviceSession(
@@ -64,10 +64,10 @@ extension DeviceStore {
         try await queue.write { db in
             let written = try db.metaInt(MetaKey.written)
             let current = try db.meta(MetaKey.deviceId)
-            if written > 0, let current, current != id.uuidString.lowercased() {
+            if written > 0, let current, current != id.lowercasedText {
                 throw DeviceError("this device store already wrote as device \(current); use another --store to emulate another device")
             }
-            try db.setMeta(MetaKey.deviceId, id.uuidString.lowercased())
+            try db.setMeta(MetaKey.deviceId, id.lowercasedText)
         }
     }
 
@@ -82,7 +82,7 @@ extension DeviceStore {
             try db.setMeta(MetaKey.userId, answer.user.id)
             try db.setMeta(MetaKey.role, answer.user.role)
             try db.setMeta(MetaKey.accountId, answer.user.accountId)
-            try db.setMeta(MetaKey.projectId, project?.uuidString.lowercased())
+            try db.setMeta(MetaKey.projectId, project?.lowercasedText)
             try db.setMeta(MetaKey.orgUnitIds, JSONWriter.string(.array(answer.user.orgUnitIds.map(JSONValue.string))))
             try db.setMeta(MetaKey.registered, nil)
         }

@@ -70,7 +70,7 @@ extension DeviceStore {
                     batchId = UUID()
                     inBatch = 0
                 }
-                try db.cachedStatement(sql: "UPDATE outbox SET batch_id = ?, item = ? WHERE seq = ?").execute(arguments: [batchId.uuidString.lowercased(), itemText, seq])
+                try db.cachedStatement(sql: "UPDATE outbox SET batch_id = ?, item = ? WHERE seq = ?").execute(arguments: [batchId.lowercasedText, itemText, seq])
                 inBatch += 1
             }
         }
@@ -108,7 +108,7 @@ extension DeviceStore {
             var outcome = AnswerOutcome()
             for (index, (seq, result)) in zip(batch.sequence, answer.results).enumerated() {
                 guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT kind, record_id, counter, item, batch_id, attempts FROM outbox WHERE seq = ?"), arguments: [seq]),
-                      (row["batch_id"] as String?) == batch.batchId.uuidString.lowercased()
+                      (row["batch_id"] as String?) == batch.batchId.lowercasedText
                 else { continue }
                 outcome.statuses[result.status.rawValue, default: 0] += 1
                 let kind: String = row["kind"]

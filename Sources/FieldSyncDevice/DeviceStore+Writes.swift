@@ -64,7 +64,7 @@ extension DeviceStore {
         guard let replica = try db.meta(MetaKey.deviceId) else {
             throw DeviceError("the device store \(self.path) has no device id yet; run fieldsync device login first")
         }
-        let key = id.uuidString.lowercased()
+        let key = id.lowercasedText
         let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT attributes, state, server_doc FROM records WHERE kind = ? AND id = ?"), arguments: [kind.rawValue, key])
         var state = RecordState()
         var attributes = fixed
@@ -105,8 +105,8 @@ extension DeviceStore {
     public func addPositions(_ positions: [PositionItem]) async throws {
         try await queue.write { db in
             for p in positions {
-                try db.cachedStatement(sql: "INSERT INTO outbox (kind, record_id, counter, item) VALUES ('position', ?, 0, ?)").execute(arguments: [p.id.uuidString.lowercased(), JSONWriter.string(p.json())])
-                try db.cachedStatement(sql: "INSERT INTO written_log (kind, record_id, counter) VALUES ('position', ?, 0)").execute(arguments: [p.id.uuidString.lowercased()])
+                try db.cachedStatement(sql: "INSERT INTO outbox (kind, record_id, counter, item) VALUES ('position', ?, 0, ?)").execute(arguments: [p.id.lowercasedText, JSONWriter.string(p.json())])
+                try db.cachedStatement(sql: "INSERT INTO written_log (kind, record_id, counter) VALUES ('position', ?, 0)").execute(arguments: [p.id.lowercasedText])
             }
             try db.addMeta(MetaKey.written, Int64(positions.count))
         }
@@ -116,7 +116,7 @@ extension DeviceStore {
     public func record(kind: ItemKind, id: UUID) async throws -> LocalRecord? {
         try await queue.read { db in
             try Row.fetchOne(try db.cachedStatement(sql: "SELECT kind, id, attributes, state, server_doc FROM records WHERE kind = ? AND id = ?"),
-                             arguments: [kind.rawValue, id.uuidString.lowercased()]).flatMap(Self.localRecord)
+                             arguments: [kind.rawValue, id.lowercasedText]).flatMap(Self.localRecord)
         }
     }
 

@@ -68,7 +68,7 @@ public final class EmulatedDevice: Sendable {
                         track: Int = 0, around: GeoPoint = GeoPoint(longitude: 90.4125, latitude: 23.8103)) async throws -> [UUID] {
         let session = try await store.session()
         let (forms, _) = try await store.catalog()
-        let project = session.projectId?.uuidString.lowercased()
+        let project = session.projectId?.lowercasedText
         let chosen = forms.first { f in
             if let form { return f["formId"]?.stringValue == form || f["id"]?.stringValue == form.lowercased() }
             guard let project else { return true }
@@ -84,8 +84,8 @@ public final class EmulatedDevice: Sendable {
         var writes: [DeviceStore.LocalWrite] = []
         for _ in 0..<count {
             let id = UUID()
-            var fixed: [String: JSONValue] = ["formId": .string(formId), "formVersion": .string(version), "orgUnitId": .string(unit.uuidString.lowercased())]
-            if let entity { fixed["entityId"] = .string(entity.uuidString.lowercased()) }
+            var fixed: [String: JSONValue] = ["formId": .string(formId), "formVersion": .string(version), "orgUnitId": .string(unit.lowercasedText)]
+            if let entity { fixed["entityId"] = .string(entity.lowercasedText) }
             let answers = AnswerGenerator.answers(fields: chosen["fields"], around: around, using: &rng)
             writes.append(DeviceStore.LocalWrite(kind: .instance, id: id, changes: answers, fixed: fixed))
             ids.append(id)
@@ -108,7 +108,7 @@ public final class EmulatedDevice: Sendable {
             ?? { throw DeviceError("the device knows no entity type; pass --type ID, or register again after an admin creates one") }()
         let unit = try orgUnit ?? session.orgUnitIds.first ?? { throw DeviceError("no org unit for the entity: pass --org-unit ID") }()
         try await store.write(kind: .entity, id: id, changes: attributes, fixed: [
-            "entityTypeId": .string(typeId.uuidString.lowercased()), "orgUnitId": .string(unit.uuidString.lowercased()),
+            "entityTypeId": .string(typeId.lowercasedText), "orgUnitId": .string(unit.lowercasedText),
         ])
         return id
     }
@@ -118,7 +118,7 @@ public final class EmulatedDevice: Sendable {
     public func edit(kind: ItemKind = .entity, id: UUID, changes: [String: JSONValue]) async throws -> JSONValue {
         guard !changes.isEmpty else { throw DeviceError("nothing to change: give at least one field=value") }
         guard try await store.record(kind: kind, id: id) != nil else {
-            throw DeviceError("\(kind.rawValue) \(id.uuidString.lowercased()) is not on this device; run fieldsync device sync to pull it, or check the id")
+            throw DeviceError("\(kind.rawValue) \(id.lowercasedText) is not on this device; run fieldsync device sync to pull it, or check the id")
         }
         return try await store.write(kind: kind, id: id, changes: changes)
     }

@@ -52,7 +52,7 @@ public struct FleetSetup: Sendable {
         default:
             throw DeviceError("\(adminUser) is a \(signIn.user.role); fieldsync simulate needs the superuser or an admin (--admin-user)")
         }
-        log("setup: account \(account?.uuidString.lowercased() ?? signIn.user.accountId ?? "?"), run \(stamp)")
+        log("setup: account \(account?.lowercasedText ?? signIn.user.accountId ?? "?"), run \(stamp)")
         func uuid(_ v: JSONValue, _ what: String) throws -> UUID {
             guard let id = v["id"]?.stringValue.flatMap(UUID.init(uuidString:)) else { throw DeviceError("the server's answer creating the \(what) has no id") }
             return id
@@ -63,13 +63,13 @@ public struct FleetSetup: Sendable {
         _ = try await admin.createForm(formId: formId, name: "Household survey", version: "1", projectIds: [project], fields: formFields, accountId: account)
         let root = UUID()
         let units = (0..<options.users).map { _ in UUID() }
-        var tree: [JSONValue] = [.object(["id": .string(root.uuidString.lowercased()), "name": .string("Fleet \(stamp)"), "parentId": .null])]
+        var tree: [JSONValue] = [.object(["id": .string(root.lowercasedText), "name": .string("Fleet \(stamp)"), "parentId": .null])]
         for (k, u) in units.enumerated() {
-            tree.append(.object(["id": .string(u.uuidString.lowercased()), "name": .string("Area \(k + 1)"), "parentId": .string(root.uuidString.lowercased())]))
+            tree.append(.object(["id": .string(u.lowercasedText), "name": .string("Area \(k + 1)"), "parentId": .string(root.lowercasedText)]))
         }
         _ = try await admin.importOrgUnits(json: .array(tree), accountId: account)
-        log("setup: project \(project.uuidString.lowercased()), \(units.count) org units; creating \(units.count) agents")
-        let password = "fleet-\(UUID().uuidString.lowercased())"
+        log("setup: project \(project.lowercasedText), \(units.count) org units; creating \(units.count) agents")
+        let password = "fleet-\(UUID().lowercasedText)"
         let agents = AgentList(count: units.count)
         let accountId = account
         let failures = await forEachConcurrently(units.count, width: 4) { k in

@@ -216,7 +216,7 @@ public final class FleetSimulator: Sendable {
         struct Tally: Sendable { var written = 0, acknowledged = 0, lost = 0, rejected = 0, divergent = 0, sample: String? = nil }
         let tally = Mutex(Tally())
         try await phase("check", options.devices, tolerateFailures: false) { i in
-            let unit = setup.agents[self.agentIndex(i)].orgUnit.uuidString.lowercased()
+            let unit = setup.agents[self.agentIndex(i)].orgUnit.lowercasedText
             try await self.withDevice(i) { device in
                 let replica = try await device.store.session().replica
                 let (written, rejected) = try await device.store.writtenLog()

@@ -163,15 +163,3 @@ enum ChangeRequests {
         }
     }
 }
-
-extension ApplyOutcome {
-    /// The push status of an applied write.
-    var pushStatus: PushStatus {
-        switch self {
-        case .created: .created
-        case .updated: .updated
-        case .merged: .merged
-        case .conflict: .conflict
-        }
-    }
-}

@@ -139,13 +139,7 @@ struct OrgUnitWriter {
         let outcome = state.apply(w)
         try await store.store(id: id, state: state, status: row?.status ?? "validated", previousPath: row?.path, user: user)
         try await store.recordWrite(id: id, w, user: user, device: device, batchId: batchId)
-        let status: PushStatus = switch outcome {
-        case .created: .created
-        case .updated: .updated
-        case .merged: .merged
-        case .conflict: .conflict
-        }
-        return PushResult(id: id.lowercased, kind: kind, status: status, version: state.version.json)
+        return PushResult(id: id.lowercased, kind: kind, status: outcome.pushStatus, version: state.version.json)
     }
 
     /// The change request already made of this dot, if any, and its status.

@@ -126,13 +126,7 @@ struct RecordWriter {
             records[item.kind]![item.id] = record
             touched[item.kind]!.insert(item.id)
             writes.append((item, index))
-            let status: PushStatus = switch outcome {
-            case .created: .created
-            case .updated: .updated
-            case .merged: .merged
-            case .conflict: .conflict
-            }
-            results[index] = PushResult(id: item.id.lowercased, kind: kindName, status: status, version: record.state.version.json)
+            results[index] = PushResult(id: item.id.lowercased, kind: kindName, status: outcome.pushStatus, version: record.state.version.json)
         }
         // Entities and the write log of every applied write (any kind) in one statement,
         // then instances (their own statements, only when the batch has some).
