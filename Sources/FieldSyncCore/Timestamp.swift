@@ -75,19 +75,45 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// `2026-11-20T08:15:30.123Z`.
     public var description: String {
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            withRFC3339Bytes { bytes in
+                _ = buffer.initialize(fromContentsOf: bytes)
+                return bytes.count
+            }
+        }
+    }
+
+    /// Calls `body` with the UTF-8 bytes of ``description`` (years 0–9999 in four digits,
+    /// others with as many as they need), without making a `String`: writers of many
+    /// timestamps (stored states, pull documents) copy them straight into their output.
+    public func withRFC3339Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let ms = millisecondsSinceEpoch
         var seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
         let millis = Int(ms - seconds * 1000)
-        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         seconds -= days * 86_400
         let (y, m, d) = Timestamp.civilFromDays(Int(days))
-        days = 0
         let hh = Int(seconds / 3600), mm = Int(seconds % 3600 / 60), ss = Int(seconds % 60)
-        func pad(_ v: Int, _ width: Int) -> String {
-            let s = String(v)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { out in
+            var n = 0
+            func put(_ c: UInt8) { out[n] = c; n += 1 }
+            func digits(_ v: Int, _ width: Int) {
+                var v = v
+                if v < 0 { put(UInt8(ascii: "-")); v = -v }
+                var count = 1, p = 10
+                while p <= v { count += 1; p *= 10 }
+                count = max(count, width)
+                for k in stride(from: count - 1, through: 0, by: -1) {
+                    out[n + k] = UInt8(ascii: "0") + UInt8(v % 10)
+                    v /= 10
+                }
+                n += count
+            }
+            digits(y, 4); put(UInt8(ascii: "-")); digits(m, 2); put(UInt8(ascii: "-")); digits(d, 2)
+            put(UInt8(ascii: "T")); digits(hh, 2); put(UInt8(ascii: ":")); digits(mm, 2); put(UInt8(ascii: ":")); digits(ss, 2)
+            put(UInt8(ascii: ".")); digits(millis, 3); put(UInt8(ascii: "Z"))
+            return try body(UnsafeBufferPointer(rebasing: out[0..<n]))
         }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(hh, 2)):\(pad(mm, 2)):\(pad(ss, 2)).\(pad(millis, 3))Z"
     }
 
     public init(from decoder: any Decoder) throws {

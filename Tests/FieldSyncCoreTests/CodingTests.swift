@@ -25,6 +25,38 @@ struct CodingTests {
         #expect(throws: DecodingError.self) { try decode(VersionVector.self, #"{"dev-a":"2"}"#) }
     }
 
+    @Test("timestamps print as RFC 3339 UTC with milliseconds, the same text a calendar gives, and parse back")
+    func timestampText() throws {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+        var rng = SystemRandomNumberGenerator()
+        // 1970 to 9999, plus the edges of days, years and the epoch.
+        let samples = [0, 999, 1000, 86_399_999, 86_400_000, 951_782_400_000, 1_763_626_530_123, 253_402_300_799_999]
+            + (0..<2000).map { _ in Int64.random(in: 0...253_402_300_799_999, using: &rng) }
+        for ms in samples {
+            let t = Timestamp(millisecondsSinceEpoch: ms)
+            let expected = formatter.string(from: Date(timeIntervalSince1970: Double(ms) / 1000 + 0.0001))
+            #expect(t.description == expected, "\(ms)")
+            #expect(Timestamp(rfc3339: t.description) == t, "\(ms)")
+            var w = JSONWriter()
+            w.write(timestamp: t)
+            #expect(String(decoding: w.bytes, as: UTF8.self) == "\"\(expected)\"")
+        }
+        #expect(Timestamp(millisecondsSinceEpoch: -1).description == "1969-12-31T23:59:59.999Z")
+    }
+
+    @Test("integers are written in decimal, as Swift prints them")
+    func integerText() {
+        var rng = SystemRandomNumberGenerator()
+        for v in [0, 1, -1, 9, 10, 99, 100, Int64.max, Int64.min] + (0..<500).map({ _ in Int64.random(in: .min ... .max, using: &rng) }) {
+            var w = JSONWriter()
+            w.write(integer: v)
+            #expect(String(decoding: w.bytes, as: UTF8.self) == String(v))
+        }
+    }
+
     @Test("a conflict entry has value, replica, counter and editedAt; null is a value")
     func fieldValueShape() throws {
         let json = #"{"counter":7,"editedAt":"2026-11-20T08:15:30.123Z","replica":"dev-b","value":null}"#

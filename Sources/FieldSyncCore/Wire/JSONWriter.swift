@@ -68,6 +68,28 @@ public struct JSONWriter {
         }
     }
 
+    /// Writes a timestamp as its quoted RFC 3339 text, without making a `String`.
+    public mutating func write(timestamp t: Timestamp) {
+        bytes.append(UInt8(ascii: "\""))
+        t.withRFC3339Bytes { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Writes an integer in decimal, without making a `String`.
+    public mutating func write(integer v: Int64) {
+        if v < 0 { bytes.append(UInt8(ascii: "-")) }
+        var m = v.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(m % 10)
+                m /= 10
+            } while m > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start..<20]))
+        }
+    }
+
     /// Writes a quoted, escaped string.
     public mutating func write(string s: String) {
         bytes.append(UInt8(ascii: "\""))
