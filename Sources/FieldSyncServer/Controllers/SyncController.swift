@@ -181,7 +181,7 @@ struct SyncController {
         // statement's snapshot did not see its answer.
         _ = stored
         let first = try await connection.query(
-            "SELECT user_id, device_id, response::text FROM push_batches WHERE account_id = \(account) AND batch_id = \(batchId)", logger: logger
+            "SELECT user_id, device_id, response FROM push_batches WHERE account_id = \(account) AND batch_id = \(batchId)", logger: logger
         ).collect { try $0.decode((UUID?, UUID?, String?).self) }.first
         guard let first, first.0 == user, first.1 == device else {
             // Another user's or device's batch: its answer is not this caller's to see.
@@ -207,7 +207,7 @@ struct SyncController {
                 FROM (SELECT unnest($8::text[]) AS k ORDER BY 1) s WHERE EXISTS (SELECT 1 FROM claim)
             )
             SELECT chk.project_ok, chk.device_ok, EXISTS (SELECT 1 FROM claim), (SELECT n FROM locks),
-                   (SELECT response::text FROM push_batches WHERE account_id = $1 AND batch_id = $7),
+                   (SELECT response FROM push_batches WHERE account_id = $1 AND batch_id = $7),
                    CASE WHEN $9::bool THEN ARRAY(SELECT id FROM projects WHERE account_id = $1) ELSE '{}'::uuid[] END
             FROM chk
             """
@@ -229,7 +229,7 @@ struct SyncController {
     /// makes (this transaction's id, the feed sequence after its writes) and returns.
     struct StoreAnswerStatement: PostgresPreparedStatement {
         static let sql = """
-            UPDATE push_batches SET response = ($3::text || to_json(c.cursor)::text || '}')::jsonb
+            UPDATE push_batches SET response = $3::text || to_json(c.cursor)::text || '}'
             FROM (SELECT 'c1.' || pg_current_xact_id()::text || '.' || (SELECT last_value FROM feed_seq)::text AS cursor) c
             WHERE account_id = $1 AND batch_id = $2
             RETURNING c.cursor

@@ -331,7 +331,6 @@ struct RecordWriter {
         // Written straight from the states (the generic JSONValue route built a tree per
         // value first, the largest CPU cost of a push; shared records hold many values).
         let states = rows.map { Self.stateText($0.1.state) }
-        let versions = rows.map { Self.versionText($0.1.state.version) }
         let conflicts = rows.map(\.1.state.isInConflict)
         let docs = rows.map { id, r in
             Self.entityDocumentText(r.state, id: id, project: r.projectId, type: r.fixed["entityTypeId"] ?? .null, unit: r.fixed["orgUnitId"] ?? .null)
@@ -345,7 +344,7 @@ struct RecordWriter {
         }, "the direct writers must match RecordState.stateJSON and recordDocument")
         _ = try await c.execute(EntityFlush(
             account: account, user: user, device: device, batchId: batchId, ids: ids, projects: projects, types: types, units: units,
-            states: states, versions: versions, docs: docs, conflicts: conflicts,
+            states: states, docs: docs, conflicts: conflicts,
             logKinds: log.map(\.kind.rawValue), logIds: log.map(\.id), logReplicas: log.map(\.write.replica), logCounters: log.map(\.write.counter)),
             logger: logger)
     }
@@ -358,9 +357,9 @@ struct RecordWriter {
         w.raw(",\"replica\":")
         w.write(string: value.replica)
         w.raw(",\"counter\":")
-        w.raw(String(value.counter))
+        w.write(integer: Int64(value.counter))
         w.raw(",\"editedAt\":")
-        w.write(string: value.editedAt.description)
+        w.write(timestamp: value.editedAt)
         w.raw("}")
     }
 
@@ -370,7 +369,7 @@ struct RecordWriter {
             if k > 0 { w.raw(",") }
             w.write(string: replica)
             w.raw(":")
-            w.raw(String(counter))
+            w.write(integer: Int64(counter))
         }
         w.raw("}")
     }
@@ -398,12 +397,6 @@ struct RecordWriter {
         w.raw(",\"version\":")
         write(state.version, into: &w)
         w.raw("}")
-        return String(decoding: w.bytes, as: UTF8.self)
-    }
-
-    static func versionText(_ version: VersionVector) -> String {
-        var w = JSONWriter(capacity: 64)
-        write(version, into: &w)
         return String(decoding: w.bytes, as: UTF8.self)
     }
 
@@ -445,30 +438,30 @@ struct RecordWriter {
         // A data-modifying CTE runs to completion whether or not the outer statement reads it.
         static let sql = """
             WITH upsert AS (
-                INSERT INTO entities (account_id, id, project_id, entity_type_id, org_unit_id, state, version, doc, has_conflicts, created_by)
-                SELECT $1, t.id, t.project, t.type, t.unit, t.state, t.version::jsonb, t.doc, t.conflict, $2
-                FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::bool[])
-                     AS t(id, project, type, unit, state, version, doc, conflict)
-                ON CONFLICT (account_id, id) DO UPDATE SET state = EXCLUDED.state, version = EXCLUDED.version, doc = EXCLUDED.doc,
+                INSERT INTO entities (account_id, id, project_id, entity_type_id, org_unit_id, state, doc, has_conflicts, created_by)
+                SELECT $1, t.id, t.project, t.type, t.unit, t.state, t.doc, t.conflict, $2
+                FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::bool[])
+                     AS t(id, project, type, unit, state, doc, conflict)
+                ON CONFLICT (account_id, id) DO UPDATE SET state = EXCLUDED.state, doc = EXCLUDED.doc,
                     has_conflicts = EXCLUDED.has_conflicts, updated_at = now(), feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
                 RETURNING 1
             )
             INSERT INTO record_writes (account_id, kind, record_id, replica, counter, user_id, device_id, batch_id)
             SELECT $1, w.kind, w.id, w.replica, w.counter, $2, $3, $4
-            FROM unnest($13::text[], $14::uuid[], $15::text[], $16::int8[]) AS w(kind, id, replica, counter)
+            FROM unnest($12::text[], $13::uuid[], $14::text[], $15::int8[]) AS w(kind, id, replica, counter)
             ON CONFLICT DO NOTHING
             """
         typealias Row = ()
         let account: UUID, user: UUID, device: UUID, batchId: UUID
         let ids: [UUID], projects: [UUID], types: [UUID], units: [UUID]
-        let states: [String], versions: [String], docs: [String], conflicts: [Bool]
+        let states: [String], docs: [String], conflicts: [Bool]
         let logKinds: [String], logIds: [UUID], logReplicas: [String], logCounters: [Int64]
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 16)
+            var b = PostgresBindings(capacity: 15)
             b.append(account); b.append(user); b.append(device); b.append(batchId)
             b.append(ids); b.append(projects); b.append(types); b.append(units)
-            b.append(states); b.append(versions); b.append(docs); b.append(conflicts)
+            b.append(states); b.append(docs); b.append(conflicts)
             b.append(logKinds); b.append(logIds); b.append(logReplicas); b.append(logCounters)
             return b
         }
@@ -493,7 +486,6 @@ struct RecordWriter {
         let z = points.map { $0?.altitude ?? .nan }
         let attachments = rows.map { JSONWriter.string(.array($0.1.attachments.map(\.json))) }
         let states = rows.map { JSONWriter.string($0.1.state.stateJSON) }
-        let versions = rows.map { JSONWriter.string($0.1.state.version.json) }
         let conflicts = rows.map(\.1.state.isInConflict)
         let docs = zip(rows, formIds).map { row, formId in
             let (id, r) = row
@@ -506,14 +498,14 @@ struct RecordWriter {
         try await c.query(
             """
             INSERT INTO instances (account_id, id, project_id, form_uuid, form_version, org_unit_id, entity_id, period, location, location_z,
-                                   attachments, complete, outside_org_unit, state, version, doc, has_conflicts, created_by)
+                                   attachments, complete, outside_org_unit, state, doc, has_conflicts, created_by)
             SELECT \(account), t.id, t.project, t.form, t.fv, t.unit, NULLIF(t.entity, \(nilUUID)), NULLIF(t.period, ''), g.loc, NULLIF(t.z, 'NaN'),
-                   t.att::jsonb, c.complete, o.outside, t.state, t.version::jsonb,
+                   t.att::jsonb, c.complete, o.outside, t.state,
                    t.doc::jsonb || jsonb_build_object('complete', c.complete, 'outsideOrgUnit', o.outside), t.conflict, \(user)
             FROM unnest(\(ids)::uuid[], \(projects)::uuid[], \(formUUIDs)::uuid[], \(versionsText)::text[], \(units)::uuid[], \(entities)::uuid[],
                         \(periods)::text[], \(lon)::float8[], \(lat)::float8[], \(z)::float8[], \(attachments)::text[], \(states)::text[],
-                        \(versions)::text[], \(docs)::text[], \(conflicts)::bool[])
-                 AS t(id, project, form, fv, unit, entity, period, lon, lat, z, att, state, version, doc, conflict)
+                        \(docs)::text[], \(conflicts)::bool[])
+                 AS t(id, project, form, fv, unit, entity, period, lon, lat, z, att, state, doc, conflict)
             CROSS JOIN LATERAL (SELECT CASE WHEN t.lon = 'NaN' THEN NULL ELSE ST_SetSRID(ST_MakePoint(t.lon, t.lat), 4326) END AS loc) g
             CROSS JOIN LATERAL (SELECT NOT EXISTS (
                 SELECT 1 FROM jsonb_array_elements(t.att::jsonb) a
@@ -521,7 +513,7 @@ struct RecordWriter {
             CROSS JOIN LATERAL (SELECT coalesce((SELECT NOT ST_Covers(u.geom, g.loc) FROM org_units u
                 WHERE u.account_id = \(account) AND u.id = t.unit AND u.geom IS NOT NULL AND g.loc IS NOT NULL), false) AS outside) o
             ON CONFLICT (account_id, id) DO UPDATE SET attachments = EXCLUDED.attachments, complete = EXCLUDED.complete,
-                state = EXCLUDED.state, version = EXCLUDED.version, doc = EXCLUDED.doc, has_conflicts = EXCLUDED.has_conflicts,
+                state = EXCLUDED.state, doc = EXCLUDED.doc, has_conflicts = EXCLUDED.has_conflicts,
                 updated_at = now(), feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
             """, logger: logger)
         // Which instance lists which file, so a later upload can complete it.
