@@ -332,6 +332,7 @@ struct RecordWriter {
         // value first, the largest CPU cost of a push; shared records hold many values).
         let states = rows.map { Self.stateText($0.1.state) }
         let conflicts = rows.map(\.1.state.isInConflict)
+        let isNew = rows.map(\.1.isNew)
         let docs = rows.map { id, r in
             Self.entityDocumentText(r.state, id: id, project: r.projectId, type: r.fixed["entityTypeId"] ?? .null, unit: r.fixed["orgUnitId"] ?? .null)
         }
@@ -344,7 +345,7 @@ struct RecordWriter {
         }, "the direct writers must match RecordState.stateJSON and recordDocument")
         _ = try await c.execute(EntityFlush(
             account: account, user: user, device: device, batchId: batchId, ids: ids, projects: projects, types: types, units: units,
-            states: states, docs: docs, conflicts: conflicts,
+            states: states, docs: docs, conflicts: conflicts, isNew: isNew,
             logKinds: log.map(\.kind.rawValue), logIds: log.map(\.id), logReplicas: log.map(\.write.replica), logCounters: log.map(\.write.counter)),
             logger: logger)
     }
@@ -434,16 +435,25 @@ struct RecordWriter {
 
     /// The statement of ``flushEntities(_:log:on:)``, prepared once per connection (it is
     /// the push's largest statement: planning it every time costs more than running it).
+    ///
+    /// New entities are inserted and existing ones updated, each by a plain statement, not
+    /// an upsert: the writer holds every record's advisory lock and has read it after
+    /// taking it, so it knows which exist (an upsert probed the primary key of every row
+    /// first). Were that ever wrong, the insert fails on the key instead of overwriting.
     struct EntityFlush: PostgresPreparedStatement {
         // A data-modifying CTE runs to completion whether or not the outer statement reads it.
         static let sql = """
-            WITH upsert AS (
+            WITH t AS (
+                SELECT * FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::bool[], $16::bool[])
+                     AS t(id, project, type, unit, state, doc, conflict, is_new)
+            ), ins AS (
                 INSERT INTO entities (account_id, id, project_id, entity_type_id, org_unit_id, state, doc, has_conflicts, created_by)
-                SELECT $1, t.id, t.project, t.type, t.unit, t.state, t.doc, t.conflict, $2
-                FROM unnest($5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::bool[])
-                     AS t(id, project, type, unit, state, doc, conflict)
-                ON CONFLICT (account_id, id) DO UPDATE SET state = EXCLUDED.state, doc = EXCLUDED.doc,
-                    has_conflicts = EXCLUDED.has_conflicts, updated_at = now(), feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
+                SELECT $1, t.id, t.project, t.type, t.unit, t.state, t.doc, t.conflict, $2 FROM t WHERE t.is_new
+                RETURNING 1
+            ), upd AS (
+                UPDATE entities e SET state = t.state, doc = t.doc, has_conflicts = t.conflict, updated_at = now(),
+                    feed_xid = pg_current_xact_id(), feed_seq = nextval('feed_seq')
+                FROM t WHERE NOT t.is_new AND e.account_id = $1 AND e.id = t.id
                 RETURNING 1
             )
             INSERT INTO record_writes (account_id, kind, record_id, replica, counter, user_id, device_id, batch_id)
@@ -454,15 +464,15 @@ struct RecordWriter {
         typealias Row = ()
         let account: UUID, user: UUID, device: UUID, batchId: UUID
         let ids: [UUID], projects: [UUID], types: [UUID], units: [UUID]
-        let states: [String], docs: [String], conflicts: [Bool]
+        let states: [String], docs: [String], conflicts: [Bool], isNew: [Bool]
         let logKinds: [String], logIds: [UUID], logReplicas: [String], logCounters: [Int64]
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 15)
+            var b = PostgresBindings(capacity: 16)
             b.append(account); b.append(user); b.append(device); b.append(batchId)
             b.append(ids); b.append(projects); b.append(types); b.append(units)
             b.append(states); b.append(docs); b.append(conflicts)
-            b.append(logKinds); b.append(logIds); b.append(logReplicas); b.append(logCounters)
+            b.append(logKinds); b.append(logIds); b.append(logReplicas); b.append(logCounters); b.append(isNew)
             return b
         }
 
