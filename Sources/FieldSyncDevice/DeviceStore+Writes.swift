@@ -136,7 +136,7 @@ extension DeviceStore {
         if text.isEmpty {
             return (row["server_doc"] as String?).flatMap { try? JSONParser.parse($0) }.flatMap(RecordState.init(pulled:))
         }
-        return (try? JSONParser.parse(text)).flatMap(RecordState.init(stateJSON:))
+        return RecordState(stateText: text)
     }
 
     static func localRecord(_ row: Row) -> LocalRecord? {

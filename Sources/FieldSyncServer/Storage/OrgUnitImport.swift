@@ -138,7 +138,7 @@ enum OrgUnitImport {
             let rows = try await c.query(
                 "SELECT id, path::text, state::text FROM org_units WHERE account_id = \(account) AND id = ANY(\(ids + parents)::uuid[])", logger: logger)
             for try await (id, path, state) in rows.decode((UUID, String, String).self) {
-                existing[id] = Existing(path: path, state: (try? JSONParser.parse(state)).flatMap(RecordState.init(stateJSON:)) ?? RecordState())
+                existing[id] = Existing(path: path, state: RecordWriter.state(state))
             }
             // Paths: parents first, from the file or the database; cycles refused.
             let byId = Dictionary(uniqueKeysWithValues: units.map { ($0.id, $0) })

@@ -282,8 +282,9 @@ struct RecordWriter {
         return out
     }
 
+    /// A stored state (an unreadable one reads as no state).
     static func state(_ text: String) -> RecordState {
-        (try? JSONParser.parse(text)).flatMap(RecordState.init(stateJSON:)) ?? RecordState()
+        RecordState(stateText: text) ?? RecordState()
     }
 
     /// Org units that exist for the caller (validated, or its own proposals), and whether each is in scope.

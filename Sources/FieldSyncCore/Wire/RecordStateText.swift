@@ -1,0 +1,147 @@
+extension RecordState {
+    /// Reads the text of ``stateJSON`` (a stored state), the same state as
+    /// `RecordState(stateJSON: JSONParser.parse(text))`, `nil` where that is `nil`.
+    ///
+    /// Stored states are read on every push that touches an existing record, and a
+    /// record in conflict holds many values: this reads the stored shape straight from
+    /// its bytes instead of building a ``JSONValue`` tree of dictionaries first. Anything
+    /// outside that shape (a member it does not expect, a value entry that is not an
+    /// object of the four members, a duplicate key) goes the general way.
+    public init?(stateText text: String) {
+        var text = text
+        let fast: RecordState?? = text.withUTF8 { buffer in
+            var cursor = JSONParser.Cursor(buffer: buffer, maxDepth: JSONParser.maxDepth)
+            return try? cursor.parseStoredState()
+        }
+        if case .some(.some(let state)) = fast {
+            self = state
+            return
+        }
+        guard let state = (try? JSONParser.parse(text)).flatMap(RecordState.init(stateJSON:)) else { return nil }
+        self = state
+    }
+}
+
+extension JSONParser.Cursor {
+    /// Not the stored shape: the caller reads the text the general way.
+    private struct Unusual: Error {}
+
+    /// The next non-space byte is `byte`; consumes it.
+    private mutating func take(_ byte: UInt8) -> Bool {
+        skipSpace()
+        guard i < buffer.count, buffer[i] == byte else { return false }
+        i += 1
+        return true
+    }
+
+    /// After an object's `{`: the next member's key, or `nil` at its `}`.
+    private mutating func nextKey(first: inout Bool) throws -> String? {
+        skipSpace()
+        if first {
+            first = false
+            if take(UInt8(ascii: "}")) { return nil }
+        } else {
+            if take(UInt8(ascii: "}")) { return nil }
+            guard take(UInt8(ascii: ",")) else { throw Unusual() }
+            skipSpace()
+        }
+        guard i < buffer.count, buffer[i] == UInt8(ascii: "\"") else { throw Unusual() }
+        let key = try parseString()
+        guard take(UInt8(ascii: ":")) else { throw Unusual() }
+        skipSpace()
+        guard i < buffer.count else { throw Unusual() }
+        return key
+    }
+
+    /// A whole number `0 ≤ n < 2^53`, as ``VersionVector/init(json:)`` accepts.
+    private mutating func wholeNumber() throws -> Int64 {
+        skipSpace()
+        guard i < buffer.count, buffer[i] == UInt8(ascii: "-") || (buffer[i] >= 48 && buffer[i] <= 57) else { throw Unusual() }
+        let n = try parseNumber()
+        guard n >= 0, n == n.rounded(), n < 9_007_199_254_740_992 else { throw Unusual() }
+        return Int64(n)
+    }
+
+    private mutating func string() throws -> String {
+        skipSpace()
+        guard i < buffer.count, buffer[i] == UInt8(ascii: "\"") else { throw Unusual() }
+        return try parseString()
+    }
+
+    /// `{"fields":{…},"version":{…}}`; `nil` (a stored state that is no state) where
+    /// ``RecordState/init(stateJSON:)`` gives `nil` for a document of this shape.
+    mutating func parseStoredState() throws -> RecordState? {
+        guard take(UInt8(ascii: "{")) else { throw Unusual() }
+        var fields: [String: [FieldValue]]?
+        var version: VersionVector?
+        var first = true
+        while let key = try nextKey(first: &first) {
+            switch key {
+            case "fields":
+                guard fields == nil else { throw Unusual() }
+                fields = try parseStoredFields()
+            case "version":
+                guard version == nil else { throw Unusual() }
+                version = try parseStoredVersion()
+            default:
+                throw Unusual()
+            }
+        }
+        skipSpace()
+        guard i == buffer.count else { throw Unusual() }
+        guard let fields, let version else { return nil }
+        return RecordState(fields: fields, version: version)
+    }
+
+    private mutating func parseStoredVersion() throws -> VersionVector {
+        guard take(UInt8(ascii: "{")) else { throw Unusual() }
+        var entries: [String: Int64] = [:]
+        var first = true
+        while let replica = try nextKey(first: &first) {
+            guard entries[replica] == nil else { throw Unusual() }
+            entries[replica] = try wholeNumber()
+        }
+        return VersionVector(entries)
+    }
+
+    private mutating func parseStoredFields() throws -> [String: [FieldValue]] {
+        guard take(UInt8(ascii: "{")) else { throw Unusual() }
+        var fields: [String: [FieldValue]] = [:]
+        var first = true
+        while let name = try nextKey(first: &first) {
+            guard fields[name] == nil, take(UInt8(ascii: "[")) else { throw Unusual() }
+            var values: [FieldValue] = []
+            if !take(UInt8(ascii: "]")) {
+                repeat {
+                    values.append(try parseStoredValue())
+                } while take(UInt8(ascii: ","))
+                guard take(UInt8(ascii: "]")) else { throw Unusual() }
+            }
+            fields[name] = values
+        }
+        return fields
+    }
+
+    /// `{"value":…,"replica":"…","counter":n,"editedAt":"…"}`, members in any order.
+    private mutating func parseStoredValue() throws -> FieldValue {
+        guard take(UInt8(ascii: "{")) else { throw Unusual() }
+        var value: JSONValue?
+        var replica: String?
+        var counter: Int64?
+        var editedAt: Timestamp?
+        var first = true
+        while let key = try nextKey(first: &first) {
+            switch key {
+            case "value" where value == nil: value = try parseValue()
+            case "replica" where replica == nil: replica = try string()
+            case "counter" where counter == nil: counter = try wholeNumber()
+            case "editedAt" where editedAt == nil:
+                guard let t = Timestamp(rfc3339: try string()) else { throw Unusual() }
+                editedAt = t
+            default: throw Unusual()
+            }
+        }
+        guard let replica, let counter, let editedAt else { throw Unusual() }
+        return FieldValue(value: value ?? .null, replica: replica, counter: counter, editedAt: editedAt)
+    }
+}
