@@ -38,8 +38,19 @@ enum LiveServer {
         return components.string!
     }
 
-    /// Runs `body` with a client of a live server (no token) on a fresh database.
+    /// Where ``device(_:_:agent:)`` puts its stores: a directory of the running ``run(_:)``.
+    @TaskLocal static var storeDirectory: String?
+
+    /// Runs `body` with a client of a live server (no token) on a fresh database; the
+    /// device stores it makes are removed when it ends.
     static func run<T: Sendable>(_ body: @Sendable (FieldSyncClient) async throws -> T) async throws -> T {
+        let dir = NSTemporaryDirectory() + "fieldsync-device-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        return try await $storeDirectory.withValue(dir) { try await runServer(body) }
+    }
+
+    private static func runServer<T: Sendable>(_ body: @Sendable (FieldSyncClient) async throws -> T) async throws -> T {
         var config = ServerConfiguration()
         config.databaseURL = try await freshDatabase()
         config.adminUser = rootUser
@@ -61,14 +72,14 @@ enum LiveServer {
 
     /// A fresh fleet set-up (account, project, form, entity type, `agents` agents).
     static func setup(_ client: FieldSyncClient, agents: Int = 1, devicesPerUser: Int = 10) async throws -> FleetSetup {
-        var options = FleetOptions(devices: agents * devicesPerUser, records: 0, storeDirectory: "/tmp")
+        var options = FleetOptions(devices: agents * devicesPerUser, records: 0, storeDirectory: storeDirectory ?? NSTemporaryDirectory())
         options.devicesPerUser = devicesPerUser
         return try await FleetSetup.create(base: client, adminUser: rootUser, adminPassword: rootPassword, options: options)
     }
 
     /// A new registered device of the setup's agent `k`, in a temporary store.
     static func device(_ client: FieldSyncClient, _ setup: FleetSetup, agent k: Int = 0) async throws -> (EmulatedDevice, FieldSyncClient) {
-        let path = NSTemporaryDirectory() + "fieldsync-device-test-\(UUID().uuidString).sqlite"
+        let path = (storeDirectory ?? NSTemporaryDirectory()) + "/device-\(UUID().uuidString).sqlite"
         let device = EmulatedDevice(store: try DeviceStore(path: path))
         try await device.adopt(server: client.baseURL, answer: setup.agents[k].session, projectId: setup.projectId)
         let deviceClient = try await device.client(sharing: client)
