@@ -24,6 +24,12 @@ struct FeedCursor: Sendable, Equatable, CustomStringConvertible {
     /// autovacuum and other non-client backends (whose ANALYZE holds an xid in this
     /// database, seen holding a pull back under load): they are left out, conservatively,
     /// only while a backend holds them now. The pull and the tree both use it.
+    ///
+    /// `pg_stat_activity` is read after the statement's snapshot, so a transaction of
+    /// another database that was running at the snapshot and ends in that instant is
+    /// counted as ours: that pull's boundary stays below it (a lag of one pull, never a
+    /// skip). Excluding only what is seen as ours instead would be unsafe: one of ours
+    /// ending in that instant would be passed over while the snapshot can't see its rows.
     static let boundarySQL = """
         (WITH cur AS (SELECT pg_current_snapshot() AS s),
               other_xids AS (SELECT backend_xid FROM pg_stat_activity
