@@ -1,6 +1,7 @@
 import ArgumentParser
 import FieldSyncClient
 import FieldSyncCore
+import FieldSyncDevice
 import Foundation
 
 /// `fieldsync demo`: sets up a demo account end to end and round-trips positions.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FieldSyncClient
 import FieldSyncCore
+import FieldSyncDevice
 import Foundation
 
 /// `fieldsync positions …`.

@@ -39,15 +39,10 @@ public enum AnswerGenerator {
                         latitude: min(90, max(-90, p.latitude + Double.random(in: -d...d, using: &rng))))
     }
 
-    /// A walk of `count` positions from `start`, one every 10 s ending now.
+    /// A walk of `count` positions from `start` (``TrackGenerator``), one about every
+    /// 10 s, the last about `now`.
     public static func track(count: Int, start: GeoPoint, now: Timestamp, using rng: inout some RandomNumberGenerator) -> [PositionItem] {
-        var p = start
-        var out: [PositionItem] = []
-        for k in 0..<count {
-            p = jitter(p, metres: 15, using: &rng)
-            let at = Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch - Int64(count - k) * 10_000)
-            out.append(PositionItem(id: UUID(), capturedAt: at, location: p, accuracy: Double.random(in: 3...15, using: &rng), transport: "foot"))
-        }
-        return out
+        var generator = TrackGenerator(seed: rng.next(), longitude: start.longitude, latitude: start.latitude, interval: 10)
+        return generator.positions(count: count, endingAt: Date(timeIntervalSince1970: Double(now.millisecondsSinceEpoch) / 1000))
     }
 }

@@ -24,20 +24,8 @@ func push(_ writes: VersionedWrite..., onto state: inout RecordState) -> [ApplyO
     }
 }
 
-/// SplitMix64: a tiny seeded generator, so every property test run sees the same cases.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Core's seeded generator (`SplitMix64`), so every property test run sees the same cases.
+extension SplitMix64 {
     mutating func chance(_ numerator: Int, in denominator: Int) -> Bool {
         Int.random(in: 0..<denominator, using: &self) < numerator
     }

@@ -1,35 +1,19 @@
 import FieldSyncCore
 import Foundation
 
-/// A small, fast, seedable random number generator (SplitMix64), so `--seed`
-/// reproduces the same track and the same ids.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A plausible GPS track: a random walk from a start point, one fix about every
 /// `interval` seconds, on foot or by motorbike, accuracy 3–15 m, some fixes with
-/// altitude. The last fix is about now.
-struct TrackGenerator {
+/// altitude. The last fix is about now. Seeded: `--seed` reproduces the same track and ids.
+public struct TrackGenerator {
     /// Dhaka.
-    static let defaultStart = (longitude: 90.4125, latitude: 23.8103)
+    public static let defaultStart = (longitude: 90.4125, latitude: 23.8103)
 
     var rng: SplitMix64
     var longitude: Double
     var latitude: Double
     var interval: Double
 
-    init(seed: UInt64, longitude: Double = defaultStart.longitude, latitude: Double = defaultStart.latitude, interval: Double = 5) {
+    public init(seed: UInt64, longitude: Double = defaultStart.longitude, latitude: Double = defaultStart.latitude, interval: Double = 5) {
         rng = SplitMix64(seed: seed)
         self.longitude = longitude
         self.latitude = latitude
@@ -37,7 +21,7 @@ struct TrackGenerator {
     }
 
     /// A version 4 UUID drawn from the generator.
-    mutating func uuid() -> UUID {
+    public mutating func uuid() -> UUID {
         var bytes = [UInt8](repeating: 0, count: 16)
         for k in stride(from: 0, to: 16, by: 8) {
             var word = rng.next()
@@ -53,7 +37,7 @@ struct TrackGenerator {
     }
 
     /// `count` positions ending about now.
-    mutating func positions(count: Int, endingAt end: Date = Date()) -> [PositionItem] {
+    public mutating func positions(count: Int, endingAt end: Date = Date()) -> [PositionItem] {
         var out: [PositionItem] = []
         out.reserveCapacity(count)
         var time = Int64(end.timeIntervalSince1970 * 1000) - Int64(Double(count) * interval * 1000)
