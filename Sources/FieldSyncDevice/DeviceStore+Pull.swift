@@ -62,7 +62,7 @@ extension DeviceStore {
                             guard let item = try? JSONParser.parse(text), let write = Self.write(of: item), !state.version.covers(write.dot) else { continue }
                             state.apply(write)
                         }
-                        stateText = JSONWriter.string(state.stateJSON)
+                        stateText = state.stateText
                     }
                 }
                 let serverOwn = doc["version"]?[replica]?.numberValue.map { Int64($0) } ?? 0

@@ -93,7 +93,7 @@ extension DeviceStore {
         try db.cachedStatement(sql: """
             INSERT INTO records (kind, id, attributes, state) VALUES (?, ?, ?, ?)
             ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state
-            """).execute(arguments: [kind.rawValue, key, JSONWriter.string(.object(attributes)), JSONWriter.string(state.stateJSON)])
+            """).execute(arguments: [kind.rawValue, key, JSONWriter.string(.object(attributes)), state.stateText])
         try db.cachedStatement(sql: "INSERT INTO outbox (kind, record_id, counter, item) VALUES (?, ?, ?, ?)").execute(arguments: [kind.rawValue, key, counter, JSONWriter.string(itemJSON)])
         try db.cachedStatement(sql: "INSERT INTO written_log (kind, record_id, counter) VALUES (?, ?, ?)").execute(arguments: [kind.rawValue, key, counter])
         try db.setMeta(MetaKey.counter, String(counter))

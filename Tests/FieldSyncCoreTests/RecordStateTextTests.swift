@@ -28,6 +28,9 @@ struct RecordStateTextTests {
             #expect(direct(text) == state)
             #expect(RecordState(stateText: text) == state)
             #expect(RecordState(stateText: text) == general(text))
+            // The direct writer: the same document, read back by the direct reader.
+            #expect((try? JSONParser.parse(state.stateText)) == state.stateJSON)
+            #expect(direct(state.stateText) == state)
         }
     }
 
@@ -43,6 +46,7 @@ struct RecordStateTextTests {
                                            changes: ["f\u{e9}ld \\\(k)": value]))
             let text = JSONWriter.string(state.stateJSON)
             #expect(RecordState(stateText: text) == state, "\(text)")
+            #expect((try? JSONParser.parse(state.stateText)) == state.stateJSON, "\(state.stateText)")
         }
     }
 

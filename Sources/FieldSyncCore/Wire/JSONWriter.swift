@@ -62,7 +62,7 @@ public struct JSONWriter {
         if !n.isFinite {
             raw("null")
         } else if n == n.rounded(), abs(n) < 9_007_199_254_740_992 {
-            raw(String(Int64(n)))
+            write(integer: Int64(n))
         } else {
             raw(n.description)
         }

@@ -1,4 +1,17 @@
 extension RecordState {
+    /// ``stateJSON`` as text, written straight from the state (the `JSONValue` route builds
+    /// a tree of dictionaries per value first; a conflicted record holds many values).
+    /// Fields and vector entries in no particular order, as ``stateJSON``'s objects.
+    public var stateText: String {
+        var w = JSONWriter(capacity: 256)
+        w.raw("{\"fields\":")
+        w.write(fieldValues: fields)
+        w.raw(",\"version\":")
+        w.write(version: version)
+        w.raw("}")
+        return String(decoding: w.bytes, as: UTF8.self)
+    }
+
     /// Reads the text of ``stateJSON`` (a stored state), the same state as
     /// `RecordState(stateJSON: JSONParser.parse(text))`, `nil` where that is `nil`.
     ///
@@ -19,6 +32,49 @@ extension RecordState {
         }
         guard let state = (try? JSONParser.parse(text)).flatMap(RecordState.init(stateJSON:)) else { return nil }
         self = state
+    }
+}
+
+extension JSONWriter {
+    /// A field value as a conflict entry: `{"value","replica","counter","editedAt"}`.
+    public mutating func write(fieldValue value: FieldValue) {
+        raw("{\"value\":")
+        write(value.value)
+        raw(",\"replica\":")
+        write(string: value.replica)
+        raw(",\"counter\":")
+        write(integer: value.counter)
+        raw(",\"editedAt\":")
+        write(timestamp: value.editedAt)
+        raw("}")
+    }
+
+    /// A version vector: `{"dev-b":7,…}`.
+    public mutating func write(version: VersionVector) {
+        raw("{")
+        for (k, (replica, counter)) in version.entries.enumerated() {
+            if k > 0 { raw(",") }
+            write(string: replica)
+            raw(":")
+            write(integer: counter)
+        }
+        raw("}")
+    }
+
+    /// Fields with all their values: `{"name":[FIELDVALUE,…],…}`.
+    public mutating func write(fieldValues fields: [String: [FieldValue]]) {
+        raw("{")
+        for (k, (name, values)) in fields.enumerated() {
+            if k > 0 { raw(",") }
+            write(string: name)
+            raw(":[")
+            for (j, v) in values.enumerated() {
+                if j > 0 { raw(",") }
+                write(fieldValue: v)
+            }
+            raw("]")
+        }
+        raw("}")
     }
 }
 

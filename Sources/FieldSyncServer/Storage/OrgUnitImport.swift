@@ -225,7 +225,7 @@ enum OrgUnitImport {
         let lat = rows.map { $0.0.location?.latitude ?? $0.0.area?.interiorPoint.lat ?? .nan }
         let z = rows.map { $0.0.location?.altitude ?? .nan }
         let aliases = rows.map { JSONWriter.string(.array($0.0.aliases.map(JSONValue.string))) }
-        let states = rows.map { JSONWriter.string($0.2.stateJSON) }
+        let states = rows.map { $0.2.stateText }
         let versions = rows.map { JSONWriter.string($0.2.version.json) }
         let docs = rows.map { row in
             JSONWriter.string(row.2.recordDocument(kind: .orgUnit, id: row.0.id, attributes: ["projectId": .null, "status": .string(status)]))

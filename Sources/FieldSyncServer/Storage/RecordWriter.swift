@@ -331,7 +331,7 @@ struct RecordWriter {
         let units = rows.map { UUID(text: $0.1.fixed["orgUnitId"]?.stringValue ?? "") ?? UUID() }
         // Written straight from the states (the generic JSONValue route built a tree per
         // value first, the largest CPU cost of a push; shared records hold many values).
-        let states = rows.map { Self.stateText($0.1.state) }
+        let states = rows.map { $0.1.state.stateText }
         let conflicts = rows.map(\.1.state.isInConflict)
         let isNew = rows.map(\.1.isNew)
         let docs = rows.map { id, r in
@@ -352,55 +352,6 @@ struct RecordWriter {
     }
 
     // MARK: direct JSON writers (same documents as RecordState.stateJSON / recordDocument)
-
-    static func write(_ value: FieldValue, into w: inout JSONWriter) {
-        w.raw("{\"value\":")
-        w.write(value.value)
-        w.raw(",\"replica\":")
-        w.write(string: value.replica)
-        w.raw(",\"counter\":")
-        w.write(integer: Int64(value.counter))
-        w.raw(",\"editedAt\":")
-        w.write(timestamp: value.editedAt)
-        w.raw("}")
-    }
-
-    static func write(_ version: VersionVector, into w: inout JSONWriter) {
-        w.raw("{")
-        for (k, (replica, counter)) in version.entries.enumerated() {
-            if k > 0 { w.raw(",") }
-            w.write(string: replica)
-            w.raw(":")
-            w.write(integer: Int64(counter))
-        }
-        w.raw("}")
-    }
-
-    static func write(values fields: [String: [FieldValue]], into w: inout JSONWriter) {
-        w.raw("{")
-        for (k, (name, values)) in fields.enumerated() {
-            if k > 0 { w.raw(",") }
-            w.write(string: name)
-            w.raw(":[")
-            for (j, v) in values.enumerated() {
-                if j > 0 { w.raw(",") }
-                write(v, into: &w)
-            }
-            w.raw("]")
-        }
-        w.raw("}")
-    }
-
-    /// ``RecordState/stateJSON`` as text.
-    static func stateText(_ state: RecordState) -> String {
-        var w = JSONWriter(capacity: 256)
-        w.raw("{\"fields\":")
-        write(values: state.fields, into: &w)
-        w.raw(",\"version\":")
-        write(state.version, into: &w)
-        w.raw("}")
-        return String(decoding: w.bytes, as: UTF8.self)
-    }
 
     /// ``RecordState/recordDocument(kind:id:attributes:)`` of an entity, as text.
     static func entityDocumentText(_ state: RecordState, id: UUID, project: UUID, type: JSONValue, unit: JSONValue) -> String {
@@ -424,11 +375,11 @@ struct RecordWriter {
             w.write(visible.value)
         }
         w.raw("},\"version\":")
-        write(state.version, into: &w)
+        w.write(version: state.version)
         let conflicts = state.fields.filter { $0.value.count >= 2 }
         if !conflicts.isEmpty {
             w.raw(",\"conflicts\":")
-            write(values: conflicts, into: &w)
+            w.write(fieldValues: conflicts)
         }
         w.raw("}")
         return String(decoding: w.bytes, as: UTF8.self)
@@ -496,7 +447,7 @@ struct RecordWriter {
         let lat = points.map { $0?.latitude ?? .nan }
         let z = points.map { $0?.altitude ?? .nan }
         let attachments = rows.map { JSONWriter.string(.array($0.1.attachments.map(\.json))) }
-        let states = rows.map { JSONWriter.string($0.1.state.stateJSON) }
+        let states = rows.map { $0.1.state.stateText }
         let conflicts = rows.map(\.1.state.isInConflict)
         let docs = zip(rows, formIds).map { row, formId in
             let (id, r) = row
