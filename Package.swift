@@ -101,7 +101,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FieldSyncCoreTests", dependencies: ["FieldSyncCore"]),
-        .testTarget(name: "FieldSyncGeometryTests", dependencies: ["FieldSyncGeometry"]),
+        .testTarget(name: "FieldSyncGeometryTests", dependencies: ["FieldSyncGeometry"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "FieldSyncDeviceTests",
             dependencies: [
