@@ -103,9 +103,12 @@ public struct GeoPointValue: Sendable, Hashable, Codable {
 public struct NormalizedArea: Sendable, Hashable {
     /// The area as a valid 2D MultiPolygon, little-endian EWKB with SRID 4326 embedded.
     public var ewkb: [UInt8]
-    /// The simplified area for devices: topology-preserving simplification with a
-    /// tolerance of 0.001 × the larger side of the bounding box; always a valid,
-    /// non-empty 2D MultiPolygon, EWKB with SRID 4326.
+    /// The simplified area for devices: each polygon simplified on its own (topology
+    /// preserving) with a tolerance of 0.001 × the larger side of that polygon's own
+    /// bounding box, so the small islands of a large or antimeridian-spanning unit keep
+    /// their shape; each polygon's area within 5% of its full area (a smaller tolerance,
+    /// or the polygon unsimplified, where that would fail); never more coordinates than
+    /// ``ewkb``; always a valid, non-empty 2D MultiPolygon, EWKB with SRID 4326.
     public var simplifiedEWKB: [UInt8]
     /// A point inside the area: its centroid when that lies inside, else a point on its surface.
     public var interiorPoint: GeoCoordinate
