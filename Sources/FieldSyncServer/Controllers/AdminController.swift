@@ -20,9 +20,25 @@ struct AdminController {
         router.patch("users/:id", use: updateUser)
     }
 
+    /// Every member of the administration bodies (accounts, projects, users, types,
+    /// forms, versions): none may be `null` (``RequestChecks/rejectNullMembers(_:of:)``).
+    static let bodyMembers: Set<String> = ["id", "name", "appId", "username", "password", "role", "projectIds", "orgUnitIds",
+                                           "depth", "formId", "version", "fields"]
+
     func readBody(_ request: Request) async throws -> ObjectReader {
         let body = try await JSONBody.read(request, limit: config.maxPushBytes)
-        do { return try ObjectReader(body, path: "") } catch { throw APIError(error, status: .badRequest) }
+        let r: ObjectReader
+        do { r = try ObjectReader(body, path: "") } catch { throw APIError(error, status: .badRequest) }
+        do { try RequestChecks.rejectNullMembers(r, of: Self.bodyMembers) } catch { throw APIError(error) }
+        return r
+    }
+
+    /// The account the request acts in (``Caller/requestedAccount(_:)``); for the
+    /// superuser, 404 when that account does not exist.
+    func account(_ caller: Caller, _ request: Request) async throws -> UUID {
+        let id = try caller.requestedAccount(request)
+        if caller.accountId == nil { try await requireAccountExists(id) }
+        return id
     }
 
     /// Runs a validation block, answering its ``ItemError`` as 400/422.
@@ -32,8 +48,10 @@ struct AdminController {
 
     static func name(_ r: ObjectReader, _ key: String = "name") throws(ItemError) -> String {
         let n = try r.requiredString(key).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !n.isEmpty, n.utf8.count <= 200 else {
-            throw ItemError.invalidField(r.field(key), "\(key) must be 1 to 200 bytes of text")
+        // Besides white space at the ends, at least one character that is neither white
+        // space nor a control character (the schema's `Name`).
+        guard !n.isEmpty, n.utf8.count <= 200, n.unicodeScalars.contains(where: { !isSpaceOrControl($0) }) else {
+            throw ItemError.invalidField(r.field(key), "\(key) must be 1 to 200 bytes of text with at least one visible character")
         }
         return n
     }
@@ -75,7 +93,7 @@ struct AdminController {
     @Sendable func createProject(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         try caller.requireAdmin()
-        let account = try caller.actingAccount(request)
+        let account = try await self.account(caller, request)
         let r = try await readBody(request)
         let (id, name, appId) = try validate { () throws(ItemError) in
             (try r.uuid("id") ?? UUID(), try Self.name(r), try Self.name(r, "appId"))
@@ -102,7 +120,7 @@ struct AdminController {
 
     @Sendable func listProjects(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        let account = try caller.actingAccount(request)
+        let account = try await self.account(caller, request)
         let all = caller.role == .admin || caller.role == .superuser
         let mine = caller.projectIds
         let items = try await database.withConnection { [logger] c in
@@ -120,13 +138,13 @@ struct AdminController {
     @Sendable func createUser(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         try caller.requireAdmin()
-        let account = try caller.actingAccount(request)
+        let account = try await self.account(caller, request)
         let r = try await readBody(request)
         struct NewUser { var id: UUID; var username: String; var password: String; var role: Role; var projects: [UUID]; var units: [UUID] }
         let u = try validate { () throws(ItemError) -> NewUser in
             let username = try r.requiredString("username")
-            guard username.utf8.count >= 1, username.utf8.count <= 100, !username.contains(where: { $0.isWhitespace }) else {
-                throw ItemError.invalidField("username", "username must be 1 to 100 bytes without spaces")
+            guard username.utf8.count >= 1, username.utf8.count <= 100, !username.unicodeScalars.contains(where: Self.isSpaceOrControl) else {
+                throw ItemError.invalidField("username", "username must be 1 to 100 bytes without spaces or control characters")
             }
             let password = try r.requiredString("password")
             guard password.utf8.count >= 8, password.utf8.count <= 72 else {
@@ -150,6 +168,12 @@ struct AdminController {
         } catch { throw Self.mapUnique(error, field: "username", what: "a user with this username or id") }
         return JSONBody.response(Caller(userId: u.id, username: u.username, role: u.role, accountId: account,
                                         projectIds: u.projects, orgUnitIds: u.units, tokenHash: []).userJSON, status: .created)
+    }
+
+    /// White space (Unicode's White_Space, and the separators U+001C to U+001F that
+    /// many regex engines count as space) or a control character: never in a username.
+    static func isSpaceOrControl(_ u: Unicode.Scalar) -> Bool {
+        u.properties.isWhitespace || u.properties.generalCategory == .control
     }
 
     /// A role an admin may give.
@@ -198,7 +222,7 @@ struct AdminController {
     @Sendable func listUsers(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         try caller.requireAdmin()
-        let account = try caller.actingAccount(request)
+        let account = try await self.account(caller, request)
         let items = try await database.withConnection { [logger] c in
             try await c.query(
                 "SELECT id, username, role, project_ids, org_unit_ids FROM users WHERE account_id = \(account) ORDER BY username",
@@ -218,7 +242,7 @@ struct AdminController {
     @Sendable func updateUser(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         try caller.requireAdmin()
-        let account = try caller.actingAccount(request)
+        let account = try await self.account(caller, request)
         guard let id = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("no such user") }
         let r = try await readBody(request)
         let (role, projects, units) = try validate { () throws(ItemError) -> (Role?, [UUID]?, [UUID]?) in
@@ -228,6 +252,11 @@ struct AdminController {
             try await c.query("SELECT 1 FROM users WHERE account_id = \(account) AND id = \(id)", logger: logger).collect { _ in true }.first ?? false
         }
         guard exists else { throw APIError.notFound("no such user") }
+        // An admin can't change its own role: the account would be left without the admin
+        // that could undo it. Another admin does it.
+        if id == caller.userId, let role, role != caller.role {
+            throw APIError.forbidden("you can't change your own role; another admin of the account can")
+        }
         try await requireReferences(account: account, projects: projects ?? [], units: units ?? [])
         let row = try await database.withConnection { [logger] c in
             try await c.query(

@@ -23,14 +23,14 @@ struct CatalogController {
         router.get("forms/:id/versions", use: listFormVersions)
     }
 
-    func account(_ request: Request, _ context: AppRequestContext, admin: Bool) throws -> UUID {
+    func account(_ request: Request, _ context: AppRequestContext, admin needsAdmin: Bool) async throws -> UUID {
         let caller = try context.requireCaller()
-        if admin { try caller.requireAdmin() }
-        return try caller.actingAccount(request)
+        if needsAdmin { try caller.requireAdmin() }
+        return try await admin.account(caller, request)
     }
 
     @Sendable func createOrgUnitType(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let account = try account(request, context, admin: true)
+        let account = try await self.account(request, context, admin: true)
         let r = try await admin.readBody(request)
         let (id, name, depth) = try admin.validate { () throws(ItemError) in
             let depth = try r.integer("depth")
@@ -47,7 +47,7 @@ struct CatalogController {
     }
 
     @Sendable func listOrgUnitTypes(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let account = try account(request, context, admin: false)
+        let account = try await self.account(request, context, admin: false)
         let items = try await database.withConnection { [logger] c in
             try await c.query("SELECT id, name, depth FROM orgunit_types WHERE account_id = \(account) ORDER BY depth, name", logger: logger)
                 .collect { row -> JSONValue in
@@ -59,7 +59,7 @@ struct CatalogController {
     }
 
     @Sendable func createEntityType(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let account = try account(request, context, admin: true)
+        let account = try await self.account(request, context, admin: true)
         let r = try await admin.readBody(request)
         let (id, name) = try admin.validate { () throws(ItemError) in (try r.uuid("id") ?? UUID(), try AdminController.name(r)) }
         try await admin.requireAccountExists(account)
@@ -72,7 +72,7 @@ struct CatalogController {
     }
 
     @Sendable func listEntityTypes(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let account = try account(request, context, admin: false)
+        let account = try await self.account(request, context, admin: false)
         let items = try await database.withConnection { [logger] c in
             try await c.query("SELECT id, name FROM entity_types WHERE account_id = \(account) ORDER BY name", logger: logger)
                 .collect { row -> JSONValue in
@@ -83,38 +83,61 @@ struct CatalogController {
         return JSONBody.response(.object(["items": .array(items)]))
     }
 
-    /// Reads a form's `fields` declaration: `[{"name","type","required"?,"choices"?}]`.
-    static func formFields(_ r: ObjectReader) throws(ItemError) -> JSONValue? {
+    /// Reads a form's `fields` declaration: `[{"name","type","required"?,"choices"?}]`,
+    /// normalised to those members (anything else sent is dropped, so what is stored and
+    /// echoed is exactly the documented `FormField`). `nil` when absent.
+    static func formFields(_ r: ObjectReader) throws(ItemError) -> [JSONValue]? {
         guard let fields = try r.array("fields") else { return nil }
         let types: Set<String> = ["text", "integer", "decimal", "date", "select_one", "select_multiple", "geopoint"]
         var names = Set<String>()
+        var out: [JSONValue] = []
         for (k, f) in fields.enumerated() {
             let fr = try ObjectReader(f, path: "fields[\(k)]")
+            try RequestChecks.rejectNullMembers(fr, of: ["name", "type", "required", "choices"])
             let name = try fr.requiredString("name")
             guard !name.isEmpty, names.insert(name).inserted else { throw ItemError.invalidField(fr.field("name"), "field names must be non-empty and unique; \"\(name)\" repeats") }
             let type = try fr.requiredString("type")
             guard types.contains(type) else { throw ItemError.invalidField(fr.field("type"), "type must be one of \(types.sorted().joined(separator: ", ")); got \"\(type)\"") }
-            _ = try fr.bool("required")
-            let choices = try fr.array("choices")
-            if type.hasPrefix("select_") {
-                guard let choices, !choices.isEmpty, choices.allSatisfy({ $0.stringValue != nil }) else {
-                    throw ItemError.invalidField(fr.field("choices"), "\(type) needs a non-empty array of string choices")
+            var field: [String: JSONValue] = ["name": .string(name), "type": .string(type)]
+            if let required = try fr.bool("required") { field["required"] = .bool(required) }
+            if let choices = try fr.array("choices") {
+                for (c, choice) in choices.enumerated() where choice.stringValue == nil {
+                    throw ItemError.invalidField("\(fr.field("choices"))[\(c)]", "choices must be strings, got \(choice.typeName)")
                 }
+                field["choices"] = .array(choices)
             }
+            if type.hasPrefix("select_"), (field["choices"]?.arrayValue ?? []).isEmpty {
+                throw ItemError.invalidField(fr.field("choices"), "\(type) needs a non-empty array of string choices")
+            }
+            out.append(.object(field))
         }
-        return .array(fields)
+        return out
     }
 
-    static func formJSON(id: UUID, formId: String, name: String, projects: [UUID], version: String?, fields: JSONValue?) -> JSONValue {
+    /// A version as listed (`FormVersion`): the form's `id` and `formId` beside it.
+    /// `fields` is `null` when the version declares no questions (answers are not
+    /// checked), which differs from `[]` (no answer is allowed).
+    static func versionJSON(form: UUID, formId: String, version: String, fields: JSONValue?, createdAt: Date) -> JSONValue {
         .object([
+            "id": .string(form.lowercased), "formId": .string(formId), "version": .string(version),
+            "fields": fields ?? .null, "createdAt": .string(createdAt.rfc3339),
+        ])
+    }
+
+    /// A form (`Form`): its latest version's `version` and `fields`, and every version,
+    /// oldest first. `versions` is never empty (a form is created with its first).
+    static func formJSON(id: UUID, formId: String, name: String, projects: [UUID], versions: [JSONValue]) -> JSONValue {
+        let latest = versions.last
+        return .object([
             "id": .string(id.lowercased), "formId": .string(formId), "name": .string(name),
             "projectIds": .array(projects.map { .string($0.lowercased) }),
-            "version": version.map(JSONValue.string) ?? .null, "fields": fields ?? .null,
+            "version": latest?["version"] ?? .null, "fields": latest?["fields"] ?? .null,
+            "versions": .array(versions),
         ])
     }
 
     @Sendable func createForm(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let account = try account(request, context, admin: true)
+        let account = try await self.account(request, context, admin: true)
         let r = try await admin.readBody(request)
         struct NewForm { var id: UUID; var formId: String; var name: String; var version: String; var projects: [UUID]; var fields: JSONValue? }
         let f = try admin.validate { () throws(ItemError) -> NewForm in
@@ -124,64 +147,82 @@ struct CatalogController {
                 projects.append(u)
             }
             return NewForm(id: try r.uuid("id") ?? UUID(), formId: try AdminController.name(r, "formId"), name: try AdminController.name(r),
-                           version: try AdminController.name(r, "version"), projects: projects, fields: try Self.formFields(r))
+                           version: try AdminController.name(r, "version"), projects: projects, fields: try Self.formFields(r).map(JSONValue.array))
         }
         try await admin.requireAccountExists(account)
         try await admin.requireReferences(account: account, projects: f.projects, units: [])
         let fieldsText = f.fields.map { JSONWriter.string($0) }
+        let createdAt: Date
         do {
-            try await database.transaction { [logger] c in
+            createdAt = try await database.transaction { [logger] c in
                 try await c.query("INSERT INTO forms (account_id, id, form_id, name, project_ids) VALUES (\(account), \(f.id), \(f.formId), \(f.name), \(f.projects))", logger: logger)
-                try await c.query("INSERT INTO form_versions (account_id, form_uuid, version, fields) VALUES (\(account), \(f.id), \(f.version), \(fieldsText)::jsonb)", logger: logger)
+                return try await c.query(
+                    "INSERT INTO form_versions (account_id, form_uuid, version, fields) VALUES (\(account), \(f.id), \(f.version), \(fieldsText)::jsonb) RETURNING created_at",
+                    logger: logger
+                ).collect { try $0.decode(Date.self) }.first ?? Date()
             }
         } catch { throw AdminController.mapUnique(error, field: "formId", what: "a form with this id or formId") }
-        return JSONBody.response(Self.formJSON(id: f.id, formId: f.formId, name: f.name, projects: f.projects, version: f.version, fields: f.fields), status: .created)
+        let version = Self.versionJSON(form: f.id, formId: f.formId, version: f.version, fields: f.fields, createdAt: createdAt)
+        return JSONBody.response(Self.formJSON(id: f.id, formId: f.formId, name: f.name, projects: f.projects, versions: [version]), status: .created)
     }
 
     @Sendable func listForms(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        let account = try account(request, context, admin: false)
+        let account = try await self.account(request, context, admin: false)
         let everything = caller.role == .admin || caller.role == .superuser
         let mine = caller.projectIds
         let items = try await database.withConnection { [logger] c in
             try await c.query(
                 """
-                SELECT f.id, f.form_id, f.name, f.project_ids, v.version, v.fields::text
-                FROM forms f LEFT JOIN LATERAL (
-                    SELECT version, fields FROM form_versions WHERE account_id = f.account_id AND form_uuid = f.id ORDER BY created_at DESC LIMIT 1) v ON true
+                SELECT f.id, f.form_id, f.name, f.project_ids, v.version, v.fields::text, v.created_at
+                FROM forms f JOIN form_versions v ON v.account_id = f.account_id AND v.form_uuid = f.id
                 WHERE f.account_id = \(account) AND (\(everything) OR f.project_ids && \(mine)::uuid[])
-                ORDER BY f.form_id
+                ORDER BY f.form_id, f.id, v.created_at, v.version
                 """, logger: logger
-            ).collect { row -> JSONValue in
-                let (id, formId, name, projects, version, fields) = try row.decode((UUID, String, String, [UUID], String?, String?).self)
-                return Self.formJSON(id: id, formId: formId, name: name, projects: projects, version: version,
-                                     fields: fields.flatMap { try? JSONParser.parse($0) })
-            }
+            ).collect { row in try row.decode((UUID, String, String, [UUID], String, String?, Date).self) }
         }
-        return JSONBody.response(.object(["items": .array(items)]))
+        // Rows come grouped by form, versions oldest first.
+        var forms: [JSONValue] = []
+        var start = items.startIndex
+        while start < items.endIndex {
+            let id = items[start].0
+            var end = start
+            while end < items.endIndex && items[end].0 == id { end += 1 }
+            let versions = items[start..<end].map { row in
+                Self.versionJSON(form: row.0, formId: row.1, version: row.4, fields: row.5.flatMap { try? JSONParser.parse($0) }, createdAt: row.6)
+            }
+            let first = items[start]
+            forms.append(Self.formJSON(id: first.0, formId: first.1, name: first.2, projects: first.3, versions: versions))
+            start = end
+        }
+        return JSONBody.response(.object(["items": .array(forms)]))
     }
 
     @Sendable func addFormVersion(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let account = try account(request, context, admin: true)
+        let account = try await self.account(request, context, admin: true)
         guard let formUUID = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("no such form") }
         let r = try await admin.readBody(request)
-        let (version, fields) = try admin.validate { () throws(ItemError) in (try AdminController.name(r, "version"), try Self.formFields(r)) }
+        let (version, fields) = try admin.validate { () throws(ItemError) in (try AdminController.name(r, "version"), try Self.formFields(r).map(JSONValue.array)) }
         let fieldsText = fields.map { JSONWriter.string($0) }
-        let exists = try await database.withConnection { [logger] c in
-            try await c.query("SELECT 1 FROM forms WHERE account_id = \(account) AND id = \(formUUID)", logger: logger).collect { _ in true }.first ?? false
+        let formId = try await database.withConnection { [logger] c in
+            try await c.query("SELECT form_id FROM forms WHERE account_id = \(account) AND id = \(formUUID)", logger: logger).collect { try $0.decode(String.self) }.first
         }
-        guard exists else { throw APIError.notFound("no such form") }
+        guard let formId else { throw APIError.notFound("no such form") }
+        let createdAt: Date
         do {
-            try await database.withConnection { [logger] c in
-                try await c.query("INSERT INTO form_versions (account_id, form_uuid, version, fields) VALUES (\(account), \(formUUID), \(version), \(fieldsText)::jsonb)", logger: logger)
+            createdAt = try await database.withConnection { [logger] c in
+                try await c.query(
+                    "INSERT INTO form_versions (account_id, form_uuid, version, fields) VALUES (\(account), \(formUUID), \(version), \(fieldsText)::jsonb) RETURNING created_at",
+                    logger: logger
+                ).collect { try $0.decode(Date.self) }.first ?? Date()
             }
         } catch { throw AdminController.mapUnique(error, field: "version", what: "this version of the form") }
-        return JSONBody.response(.object(["formId": .string(formUUID.lowercased), "version": .string(version), "fields": fields ?? .null]), status: .created)
+        return JSONBody.response(Self.versionJSON(form: formUUID, formId: formId, version: version, fields: fields, createdAt: createdAt), status: .created)
     }
 
     @Sendable func listFormVersions(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        let account = try account(request, context, admin: false)
+        let account = try await self.account(request, context, admin: false)
         guard let formUUID = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("no such form") }
         // 404 for a form that is not in the account; 403 for one of a project the caller is not in.
         let projects = try await database.withConnection { [logger] c in
@@ -193,11 +234,15 @@ struct CatalogController {
             throw APIError.forbidden("this form belongs to projects you are not in")
         }
         let items = try await database.withConnection { [logger] c in
-            try await c.query("SELECT version, fields::text FROM form_versions WHERE account_id = \(account) AND form_uuid = \(formUUID) ORDER BY created_at", logger: logger)
-                .collect { row -> JSONValue in
-                    let (version, fields) = try row.decode((String, String?).self)
-                    return .object(["version": .string(version), "fields": fields.flatMap { try? JSONParser.parse($0) } ?? .null])
-                }
+            try await c.query(
+                """
+                SELECT f.form_id, v.version, v.fields::text, v.created_at FROM form_versions v JOIN forms f ON f.account_id = v.account_id AND f.id = v.form_uuid
+                WHERE v.account_id = \(account) AND v.form_uuid = \(formUUID) ORDER BY v.created_at, v.version
+                """, logger: logger
+            ).collect { row -> JSONValue in
+                let (formId, version, fields, createdAt) = try row.decode((String, String, String?, Date).self)
+                return Self.versionJSON(form: formUUID, formId: formId, version: version, fields: fields.flatMap { try? JSONParser.parse($0) }, createdAt: createdAt)
+            }
         }
         return JSONBody.response(.object(["items": .array(items)]))
     }

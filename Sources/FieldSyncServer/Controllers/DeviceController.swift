@@ -22,13 +22,16 @@ struct DeviceController {
         let account = try caller.requireAccount()
         let body = try await JSONBody.read(request, limit: config.maxPushBytes)
         let (deviceId, model, appVersion): (UUID, String?, String?)
-        do {
+        do throws(ItemError) {
             let r = try ObjectReader(body, path: "")
+            // `model` and `appVersion` are strings or absent: `null` is refused (422), as
+            // on every administration body, rather than read as "not given".
+            try RequestChecks.rejectNullMembers(r, of: ["deviceId", "model", "appVersion"])
             deviceId = try r.requiredUUID("deviceId")
             model = try r.string("model")
             appVersion = try r.string("appVersion")
         } catch {
-            throw APIError(error, status: .badRequest)
+            throw APIError(error, status: error.code == ErrorCode.invalidRequest ? .badRequest : .unprocessableContent)
         }
         let userId = caller.userId
         let since: Date = try await database.transaction { [logger] c in
@@ -63,7 +66,7 @@ struct DeviceController {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        let account = try caller.actingAccount(request)
+        let account = try await AdminController(database: database, config: config, logger: logger).account(caller, request)
         let everyone = caller.role == .admin || caller.role == .superuser
         let me = caller.userId
         let items = try await database.withConnection { [logger] c in

@@ -23,7 +23,7 @@ struct OrgUnitController {
     @Sendable func importUnits(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         try caller.requireAdmin()
-        let account = try caller.actingAccount(request)
+        let account = try await AdminController(database: database, config: config, logger: logger).account(caller, request)
         let body = try await JSONBody.read(request, limit: config.maxPushBytes)
         let units: [OrgUnitImport.Unit]
         do { units = try OrgUnitImport.parse(body) } catch { throw APIError(error) }
@@ -44,22 +44,18 @@ struct OrgUnitController {
         let viewer = try viewer(try context.requireCaller())
         let q = request.uri.queryParameters
         var status: String?
-        if let s = q["status"].map(String.init), !s.isEmpty {
+        if let s = try RequestChecks.nonEmptyQuery(request, "status") {
             guard ["pending", "approved", "rejected"].contains(s) else {
                 throw APIError.badRequest("status must be pending, approved or rejected, got \"\(s.prefix(40))\"", field: "status")
             }
             status = s
         }
         var unit: UUID?
-        if let raw = q["orgUnitId"], !raw.isEmpty {
-            guard let u = UUID(text: String(raw)) else { throw APIError.badRequest("orgUnitId must be a UUID", field: "orgUnitId") }
+        if let raw = try RequestChecks.nonEmptyQuery(request, "orgUnitId") {
+            guard let u = UUID(text: raw) else { throw APIError.badRequest("orgUnitId must be a UUID", field: "orgUnitId") }
             unit = u
         }
-        var limit = 500
-        if let raw = q["limit"] {
-            guard let l = Int(raw), (1...1000).contains(l) else { throw APIError.badRequest("limit must be a whole number from 1 to 1000", field: "limit") }
-            limit = l
-        }
+        let limit = try RequestChecks.limit(request)
         var after: (Date, UUID)?
         if let raw = q["cursor"].map(String.init), !raw.isEmpty {
             let parts = raw.split(separator: "_")
@@ -96,6 +92,7 @@ struct OrgUnitController {
         let comment: String?
         do throws(ItemError) {
             let r = try ObjectReader(body, path: "")
+            try RequestChecks.rejectNullMembers(r, of: ["decision", "fields", "comment"])
             switch try r.requiredString("decision") {
             case "approve": approve = true
             case "reject": approve = false
@@ -109,7 +106,7 @@ struct OrgUnitController {
                 if !approve { throw ItemError.invalidField("fields", "fields go with approve only") }
             }
             comment = try r.string("comment")
-        } catch { throw APIError(error, status: .badRequest) }
+        } catch { throw APIError(error, status: error.code == ErrorCode.invalidRequest ? .badRequest : .unprocessableContent) }
         let doc = try await ChangeRequests.review(id: id, approve: approve, fields: fields, comment: comment, reviewer: viewer,
                                                   database: database, logger: context.logger)
         context.logger.info("org-unit change reviewed", metadata: ["change": "\(id.lowercased)", "decision": "\(approve ? "approve" : "reject")"])
@@ -123,6 +120,8 @@ struct OrgUnitController {
     @Sendable func tree(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         let account = try caller.requireAccount()
+        // An `accountId` naming another account (or not a UUID) is refused, never ignored.
+        if request.uri.queryParameters["accountId"] != nil { _ = try caller.requestedAccount(request) }
         let q = request.uri.queryParameters
         guard let geometry = TreeQuery.Geometry(rawValue: q["geometry"].map(String.init) ?? "simplified") else {
             throw APIError.badRequest("geometry must be none, simplified or full", field: "geometry")
@@ -133,8 +132,8 @@ struct OrgUnitController {
         var since: FeedCursor?
         if let raw = q["since"].map(String.init), !raw.isEmpty { since = try FeedCursor(parsing: raw) }
         var root: UUID?
-        if let raw = q["root"], !raw.isEmpty {
-            guard let r = UUID(text: String(raw)) else { throw APIError.badRequest("root must be a UUID", field: "root") }
+        if let raw = try RequestChecks.nonEmptyQuery(request, "root") {
+            guard let r = UUID(text: raw) else { throw APIError.badRequest("root must be a UUID", field: "root") }
             root = r
         }
         let admin = caller.role == .admin

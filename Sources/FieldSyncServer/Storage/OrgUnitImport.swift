@@ -52,6 +52,9 @@ enum OrgUnitImport {
             }
             for (k, feature) in features.enumerated() {
                 let f = try ObjectReader(feature, path: "features[\(k)]")
+                guard try f.value("type")?.stringValue == "Feature" else {
+                    throw ItemError.invalidField(f.field("type"), "each feature must have \"type\": \"Feature\"")
+                }
                 let props = try ObjectReader(f.value("properties") ?? .object([:]), path: "features[\(k)].properties")
                 var geometry = f.value("geometry")
                 var u = try unit(props, idReader: props.has("id") ? props : f, geometry: nil, path: f.path)
