@@ -3,8 +3,9 @@
 # Safe to run again: a no-op when everything is there. Needs root or sudo.
 set -euo pipefail
 PACKAGES=(libgeos-dev zlib1g-dev libsqlite3-dev pkg-config postgresql-15 postgresql-15-postgis-3 postgresql-contrib libpq-dev libssl-dev python3)
-# --test adds what only the tests need: GDAL's ogrinfo checks that GeoJSON answers open as a layer.
-if [ "${1:-}" = "--test" ]; then PACKAGES+=(gdal-bin); fi
+# --test adds what only the tests need: GDAL's ogrinfo checks that GeoJSON answers open as a layer;
+# python3-venv and curl for scripts/schemathesis (a virtualenv of pinned PyPI packages, a real server).
+if [ "${1:-}" = "--test" ]; then PACKAGES+=(gdal-bin python3-venv curl); fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
