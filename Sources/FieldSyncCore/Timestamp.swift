@@ -3,6 +3,8 @@
 ///
 /// Parsing accepts any RFC 3339 date-time with a fraction (1 to 9 digits) and a `Z`
 /// or numeric offset, normalising to UTC; digits beyond milliseconds are truncated.
+/// Malformed text, more than 9 fraction digits, and times that UTC cannot write with a
+/// four-digit year are refused (`nil`), never a trap: every body's times come through here.
 public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     /// Milliseconds since 1970-01-01T00:00:00Z.
     public var millisecondsSinceEpoch: Int64
@@ -15,13 +17,27 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         a.millisecondsSinceEpoch < b.millisecondsSinceEpoch
     }
 
+    /// The earliest time the protocol can write: `0000-01-01T00:00:00.000Z`.
+    public static let earliest = Timestamp(millisecondsSinceEpoch: -62_167_219_200_000)
+    /// The latest time the protocol can write: `9999-12-31T23:59:59.999Z`.
+    public static let latest = Timestamp(millisecondsSinceEpoch: 253_402_300_799_999)
+
     /// Parses an RFC 3339 date-time; `nil` when it is not one, has no fraction of a
-    /// second, or names an impossible date.
+    /// second or more than 9 fraction digits, names an impossible date, or falls (once
+    /// its offset is applied) outside ``earliest``…``latest``, which is all that four-digit
+    /// years in UTC can write back. Never traps, whatever the text.
     public init?(rfc3339 text: String) {
-        var utf8 = Array(text.utf8)
+        var text = text
+        guard let ms = text.withUTF8({ Timestamp.parseRFC3339($0) }) else { return nil }
+        self.millisecondsSinceEpoch = ms
+    }
+
+    /// Milliseconds since the epoch for RFC 3339 bytes, or `nil`. Every index is checked
+    /// against the buffer and every number is bounded by its digit count, so no input traps.
+    static func parseRFC3339(_ utf8: UnsafeBufferPointer<UInt8>) -> Int64? {
         if utf8.count < 21 { return nil }
         func digits(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= utf8.count else { return nil }
+            guard from >= 0, count >= 0, from <= utf8.count - count else { return nil }
             var v = 0
             for i in from..<(from + count) {
                 let c = utf8[i]
@@ -30,6 +46,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             }
             return v
         }
+        // utf8.count >= 21, so indexes 0...20 exist.
         guard let year = digits(0, 4), utf8[4] == UInt8(ascii: "-"),
               let month = digits(5, 2), utf8[7] == UInt8(ascii: "-"),
               let day = digits(8, 2), utf8[10] == UInt8(ascii: "T") || utf8[10] == UInt8(ascii: "t"),
@@ -41,17 +58,22 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
               hour < 24, minute < 60, second < 60
         else { return nil }
         var i = 19
-        guard i < utf8.count, utf8[i] == UInt8(ascii: ".") else { return nil }
+        guard utf8[i] == UInt8(ascii: ".") else { return nil }
         i += 1
+        // 1 to 9 fraction digits; the first three are the milliseconds, the rest are dropped.
         var fractionDigits = 0
         var millis = 0
-        while i < utf8.count, utf8[i] >= 48, utf8[i] <= 57 {
+        while i < utf8.count, utf8[i] >= 48, utf8[i] <= 57, fractionDigits <= 9 {
             if fractionDigits < 3 { millis = millis * 10 + Int(utf8[i] - 48) }
             fractionDigits += 1
             i += 1
         }
         guard fractionDigits >= 1, fractionDigits <= 9 else { return nil }
-        for _ in fractionDigits..<3 where fractionDigits < 3 { millis *= 10 }
+        var scaled = fractionDigits
+        while scaled < 3 {
+            millis *= 10
+            scaled += 1
+        }
         var offsetSeconds = 0
         guard i < utf8.count else { return nil }
         let zone = utf8[i]
@@ -67,10 +89,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             return nil
         }
         guard i == utf8.count else { return nil }
-        utf8.removeAll()
+        // Every term is bounded (years 0-9999, offsets under a day): no overflow.
         let days = Timestamp.daysFromCivil(year: year, month: month, day: day)
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
-        self.millisecondsSinceEpoch = seconds * 1000 + Int64(millis)
+        let ms = seconds * 1000 + Int64(millis)
+        guard ms >= earliest.millisecondsSinceEpoch, ms <= latest.millisecondsSinceEpoch else { return nil }
+        return ms
     }
 
     /// `2026-11-20T08:15:30.123Z`.
@@ -87,11 +111,15 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// others with as many as they need), without making a `String`: writers of many
     /// timestamps (stored states, pull documents) copy them straight into their output.
     public func withRFC3339Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        // Floor division by quotient and remainder: no intermediate can overflow, even
+        // at Int64.min (`(ms - 999) / 1000` trapped there).
         let ms = millisecondsSinceEpoch
-        var seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
-        let millis = Int(ms - seconds * 1000)
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        seconds -= days * 86_400
+        var (seconds, msRemainder) = ms.quotientAndRemainder(dividingBy: 1000)
+        if msRemainder < 0 { seconds -= 1; msRemainder += 1000 }
+        let millis = Int(msRemainder)
+        var (days, secondsOfDay) = seconds.quotientAndRemainder(dividingBy: 86_400)
+        if secondsOfDay < 0 { days -= 1; secondsOfDay += 86_400 }
+        seconds = secondsOfDay
         let (y, m, d) = Timestamp.civilFromDays(Int(days))
         let hh = Int(seconds / 3600), mm = Int(seconds % 3600 / 60), ss = Int(seconds % 60)
         return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { out in
