@@ -104,7 +104,7 @@ struct PositionSyncTests {
             let expected: [(String, String)] = [
                 ("invalid_field", "items[1].capturedAt"), ("invalid_geometry", "items[2].location"),
                 ("invalid_geometry", "items[3].location"), ("invalid_geometry", "items[4].location"),
-                ("invalid_field", "items[5].id"), ("invalid_request", "items[6].capturedAt"),
+                ("invalid_field", "items[5].id"), ("invalid_field", "items[6].capturedAt"),
                 ("invalid_field", "items[7].accuracy"), ("invalid_field", "items[8].kind"), ("invalid_field", "items[9].kind"),
             ]
             for (k, (code, field)) in expected.enumerated() {

@@ -18,9 +18,10 @@ public struct PositionItem: Sendable, Hashable {
         self.transport = transport
     }
 
-    /// Reads and checks a pushed position item at `path` (e.g. `items[3]`).
+    /// Reads and checks a pushed position item at `path` (e.g. `items[3]`); a missing
+    /// or mistyped member is `invalid_field` naming it.
     public init(json: JSONValue, path: String) throws(ItemError) {
-        let r = try ObjectReader(json, path: path)
+        let r = try ObjectReader(json, path: path, item: true)
         id = try r.requiredUUID("id")
         capturedAt = try r.requiredTimestamp("capturedAt")
         location = try GeoPoint(geoJSON: try r.requiredValue("location"), field: r.field("location"))

@@ -23,7 +23,9 @@ public struct PushEnvelope: Sendable {
         batchId = try r.requiredUUID("batchId")
         deviceId = try r.requiredUUID("deviceId")
         projectId = try r.uuid("projectId")
-        guard let items = try r.array("items") else { throw ItemError.invalidRequest("items is required", field: "items") }
+        // Unchecked here: each item's text is checked by its own reader, so a bad item
+        // is rejected alone.
+        guard let items = try r.rawArray("items") else { throw ItemError.invalidRequest("items is required", field: "items") }
         self.items = items
     }
 

@@ -44,9 +44,10 @@ public struct VersionedItem: Sendable {
         }
     }
 
-    /// Reads the item at `path`; `replica` must be the pushing device.
+    /// Reads the item at `path`; `replica` must be the pushing device. A missing member,
+    /// one of the wrong type, or text PostgreSQL refuses is `invalid_field` naming it.
     public init(json: JSONValue, kind: ItemKind, path: String, device: UUID) throws(ItemError) {
-        let r = try ObjectReader(json, path: path)
+        let r = try ObjectReader(json, path: path, item: true)
         self.kind = kind
         self.path = path
         id = try r.requiredUUID("id")
@@ -54,12 +55,13 @@ public struct VersionedItem: Sendable {
         guard replica.lowercased() == device.lowercasedText else {
             throw ItemError(code: ErrorCode.invalidVersion, message: "replica must be the pushing device \(device.lowercasedText), got \"\(replica.prefix(60))\"", field: r.field("replica"))
         }
-        guard let counter = try r.integer("counter") else { throw ItemError.invalidRequest("counter is required", field: r.field("counter")) }
+        let counter = try r.requiredInteger("counter")
         guard counter >= 1 else { throw ItemError.invalidField(r.field("counter"), "counter must be 1 or more, got \(counter)") }
         let editedAt = try r.requiredTimestamp("editedAt")
-        guard let changes = try r.objectMember("changes") else { throw ItemError.invalidRequest("changes is required", field: r.field("changes")) }
+        guard let changes = try r.objectMember("changes") else { throw r.missing("changes") }
         var base = VersionVector()
-        if let b = r.value("base"), !b.isNull {
+        if let b = try r.value("base"), !b.isNull {
+            guard case .object = b else { throw ItemError.invalidField(r.field("base"), "base must be an object, got \(b.typeName)") }
             guard let v = VersionVector(json: b) else {
                 throw ItemError(code: ErrorCode.invalidVersion, message: "base must be an object of replica → whole number ≥ 0", field: r.field("base"))
             }
@@ -71,7 +73,7 @@ public struct VersionedItem: Sendable {
         write = VersionedWrite(base: base, replica: replica.lowercased(), counter: counter, editedAt: editedAt, changes: changes)
         var fixed: [String: JSONValue] = [:]
         for name in Self.fixedAttributes(of: kind) {
-            guard let v = r.value(name), !v.isNull else { continue }
+            guard let v = try r.value(name), !v.isNull else { continue }
             switch name {
             case "location":
                 fixed[name] = try GeoPoint(geoJSON: v, field: r.field(name)).geoJSON
@@ -87,7 +89,7 @@ public struct VersionedItem: Sendable {
         if kind == .instance, let list = try r.array("attachments") {
             var out: [Attachment] = []
             for (k, a) in list.enumerated() {
-                let ar = try ObjectReader(a, path: r.field("attachments[\(k)]"))
+                let ar = try ObjectReader(a, path: r.field("attachments[\(k)]"), item: true)
                 let sha = try ar.requiredString("sha256").lowercased()
                 guard sha.utf8.count == 64, sha.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
                     throw ItemError.invalidField(ar.field("sha256"), "sha256 must be 64 hex digits")

@@ -44,7 +44,7 @@ enum OrgUnitImport {
         if case .array(let items) = body {
             for (k, item) in items.enumerated() {
                 let r = try ObjectReader(item, path: "items[\(k)]")
-                units.append(try unit(r, idReader: r, geometry: r.value("geometry"), path: r.path))
+                units.append(try unit(r, idReader: r, geometry: r.rawValue("geometry"), path: r.path))
             }
         } else if case .object(let o) = body, o["type"]?.stringValue == "FeatureCollection" {
             guard case .array(let features)? = o["features"] else {
@@ -55,8 +55,8 @@ enum OrgUnitImport {
                 guard try f.value("type")?.stringValue == "Feature" else {
                     throw ItemError.invalidField(f.field("type"), "each feature must have \"type\": \"Feature\"")
                 }
-                let props = try ObjectReader(f.value("properties") ?? .object([:]), path: "features[\(k)].properties")
-                var geometry = f.value("geometry")
+                let props = try ObjectReader(f.rawValue("properties") ?? .object([:]), path: "features[\(k)].properties")
+                var geometry = f.rawValue("geometry")
                 var u = try unit(props, idReader: props.has("id") ? props : f, geometry: nil, path: f.path)
                 if let g = geometry, g["type"]?.stringValue == "Point" {
                     u.location = try GeoPoint(geoJSON: g, field: f.field("geometry"))

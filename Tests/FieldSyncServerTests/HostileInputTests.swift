@@ -1,0 +1,344 @@
+import FieldSyncCore
+import Foundation
+import HTTPTypes
+import Testing
+
+/// Text PostgreSQL refuses (NUL, `\u0000`) on every route that takes text, missing and
+/// mistyped members of pushed items, and a corpus of hostile bodies: the server answers
+/// a clear 4xx naming the field (or 200 with only the bad items rejected) and never 5xx.
+@Suite("Hostile input: NUL in text, item members, hostile bodies")
+struct HostileInputTests {
+    static let nul = "a\u{0}b"
+
+    /// One request whose body carries a NUL somewhere, and the field the answer must name.
+    struct Case: Sendable, CustomStringConvertible {
+        let name: String
+        let method: HTTPRequest.Method
+        let uri: String
+        let token: String?
+        let body: JSONValue
+        let field: String
+        var description: String { name }
+    }
+
+    @Test("NUL in any text of an administration, sign-in, device or import body is invalid_field naming it, never 5xx")
+    func nulOnEveryRoute() async throws {
+        try await withTestApp { api in
+            let w = try await VersionedSyncTests.World.make(api)
+            let f = w.f
+            let q = "?accountId=\(f.account.lowercased)"
+            let root = f.rootToken
+            let bad = JSONValue.string(Self.nul)
+            let formUUID = try #require(try await api.call(.get, "/v1/forms" + q, token: root).json["items"]?[0]?["id"]?.stringValue)
+            func user(_ changes: [String: JSONValue]) -> JSONValue {
+                var o: [String: JSONValue] = ["username": .string("u-\(UUID().uuidString.prefix(6))"), "password": .string("long-enough-1"),
+                                              "role": .string("agent"), "projectIds": .array([]), "orgUnitIds": .array([])]
+                for (k, v) in changes { o[k] = v }
+                return .object(o)
+            }
+            func form(_ changes: [String: JSONValue]) -> JSONValue {
+                var o: [String: JSONValue] = ["formId": .string("f-\(UUID().uuidString.prefix(6))"), "name": .string("F"), "version": .string("1"),
+                                              "projectIds": .array([.string(f.project.lowercased)])]
+                for (k, v) in changes { o[k] = v }
+                return .object(o)
+            }
+            let textField: JSONValue = .object(["name": .string("q"), "type": .string("text")])
+            let unit: (JSONValue) -> JSONValue = { name in .array([.object(["id": .string(UUID().lowercased), "name": name, "parentId": .null])]) }
+            let cases: [Case] = [
+                Case(name: "account name", method: .post, uri: "/v1/accounts", token: root, body: .object(["name": bad]), field: "name"),
+                Case(name: "project name", method: .post, uri: "/v1/projects" + q, token: root,
+                     body: .object(["name": bad, "appId": .string("x.y")]), field: "name"),
+                Case(name: "project appId", method: .post, uri: "/v1/projects" + q, token: root,
+                     body: .object(["name": .string("P"), "appId": bad]), field: "appId"),
+                Case(name: "username", method: .post, uri: "/v1/users" + q, token: root, body: user(["username": bad]), field: "username"),
+                Case(name: "password", method: .post, uri: "/v1/users" + q, token: root, body: user(["password": .string("long-enough\u{0}")]), field: "password"),
+                Case(name: "user role", method: .patch, uri: "/v1/users/\(f.agent.userId.lowercased)" + q, token: root,
+                     body: .object(["role": .string("agent\u{0}")]), field: "role"),
+                Case(name: "sign-in username, no token", method: .post, uri: "/v1/auth/token", token: nil,
+                     body: .object(["username": bad, "password": .string("whatever-1")]), field: "username"),
+                Case(name: "sign-in password, no token", method: .post, uri: "/v1/auth/token", token: nil,
+                     body: .object(["username": .string("root"), "password": bad]), field: "password"),
+                Case(name: "org-unit type name", method: .post, uri: "/v1/orgunit-types" + q, token: root,
+                     body: .object(["name": bad, "depth": .number(1)]), field: "name"),
+                Case(name: "entity type name", method: .post, uri: "/v1/entity-types" + q, token: root, body: .object(["name": bad]), field: "name"),
+                Case(name: "form id", method: .post, uri: "/v1/forms" + q, token: root, body: form(["formId": bad]), field: "formId"),
+                Case(name: "form name", method: .post, uri: "/v1/forms" + q, token: root, body: form(["name": bad]), field: "name"),
+                Case(name: "form version", method: .post, uri: "/v1/forms" + q, token: root, body: form(["version": bad]), field: "version"),
+                Case(name: "form field name", method: .post, uri: "/v1/forms" + q, token: root,
+                     body: form(["fields": .array([textField, .object(["name": bad, "type": .string("text")])])]), field: "fields[1].name"),
+                Case(name: "form field choice", method: .post, uri: "/v1/forms" + q, token: root,
+                     body: form(["fields": .array([.object(["name": .string("w"), "type": .string("select_one"), "choices": .array([.string("ok"), bad])])])]),
+                     field: "fields[0].choices[1]"),
+                Case(name: "form field member name", method: .post, uri: "/v1/forms" + q, token: root,
+                     body: form(["fields": .array([.object(["name": .string("w"), "type": .string("text"), "hint\u{0}": .string("x")])])]),
+                     field: "fields[0].hint\\u0000"),
+                Case(name: "form version's version", method: .post, uri: "/v1/forms/\(formUUID)/versions" + q, token: root,
+                     body: .object(["version": bad]), field: "version"),
+                Case(name: "form version's field name", method: .post, uri: "/v1/forms/\(formUUID)/versions" + q, token: root,
+                     body: .object(["version": .string("9"), "fields": .array([.object(["name": bad, "type": .string("text")])])]), field: "fields[0].name"),
+                Case(name: "device appVersion", method: .post, uri: "/v1/devices", token: f.agent.token,
+                     body: .object(["deviceId": .string(UUID().lowercased), "appVersion": bad]), field: "appVersion"),
+                Case(name: "device model", method: .post, uri: "/v1/devices", token: f.agent.token,
+                     body: .object(["deviceId": .string(UUID().lowercased), "model": bad]), field: "model"),
+                Case(name: "imported unit name (array)", method: .post, uri: "/v1/orgunits/import" + q, token: root, body: unit(bad), field: "items[0].name"),
+                Case(name: "imported unit alias (array)", method: .post, uri: "/v1/orgunits/import" + q, token: root,
+                     body: .array([.object(["id": .string(UUID().lowercased), "name": .string("U"), "aliases": .array([.string("ok"), bad])])]),
+                     field: "items[0].aliases[1]"),
+                Case(name: "imported unit name (FeatureCollection)", method: .post, uri: "/v1/orgunits/import" + q, token: root,
+                     body: .object(["type": .string("FeatureCollection"), "features": .array([.object([
+                         "type": .string("Feature"), "id": .string(UUID().lowercased), "properties": .object(["name": bad]),
+                         "geometry": .object(["type": .string("Point"), "coordinates": .array([.number(1), .number(2)])]),
+                     ])])]),
+                     field: "features[0].properties.name"),
+                Case(name: "conflict resolution value", method: .post, uri: "/v1/conflicts/entity/\(UUID().lowercased)/resolve", token: f.admin.token,
+                     body: .object(["changes": .object(["name": bad])]), field: "changes.name"),
+            ]
+            for c in cases {
+                let r = try await api.call(c.method, c.uri, token: c.token, json: c.body)
+                #expect((400...499).contains(r.status.code), "\(c): \(r.status) \(r.text)")
+                #expect(r.errorCode == "invalid_field", "\(c): \(r.text)")
+                #expect(r.errorField == c.field, "\(c): \(r.text)")
+            }
+            // Nothing was half-written, and the server still works.
+            let types = try await api.call(.get, "/v1/entity-types" + q, token: root)
+            #expect(types.status == .ok)
+            #expect(types.json["items"]?.arrayValue?.count == 1)
+            #expect(try await api.call(.get, "/v1/accounts", token: root).json["items"]?.arrayValue?.count == 1)
+        }
+    }
+
+    @Test("NUL in query parameters and path segments never reaches SQL (never 5xx)")
+    func nulInQueriesAndPaths() async throws {
+        try await withTestApp { api in
+            let w = try await VersionedSyncTests.World.make(api)
+            let f = w.f
+            let t = f.admin.token
+            let uris = [
+                "/v1/sync/pull?cursor=%00", "/v1/sync/pull?projectId=%00", "/v1/sync/pull?limit=1%00",
+                "/v1/orgunits/tree?root=%00", "/v1/orgunits/tree?since=c1.%00", "/v1/orgunits/tree?geometry=full%00",
+                "/v1/orgunits/changes?status=%00", "/v1/orgunits/changes?orgUnitId=%00", "/v1/orgunits/changes?cursor=%00",
+                "/v1/conflicts?kind=%00", "/v1/conflicts?status=%00", "/v1/conflicts?cursor=%00",
+                "/v1/orgunits/a%00b/summary", "/v1/forms/a%00b/versions",
+            ].map { (HTTPRequest.Method.get, $0, t) } + [
+                (.get, "/v1/projects?accountId=%00", f.rootToken), (.get, "/v1/users?accountId=a%00b", f.rootToken),
+                (.put, "/v1/attachments/a%00b", t), (.patch, "/v1/users/a%00b", t),
+            ]
+            for (method, uri, token) in uris {
+                let r = try await api.call(method, uri, token: token, raw: method == .get ? nil : Array("{}".utf8))
+                // A parameter a route ignores may answer 200; one it reads answers 4xx. Never 5xx.
+                #expect(r.status.code < 500, "\(uri): \(r.status) \(r.text)")
+                if r.status.code >= 400 { #expect(r.errorCode != nil, "\(uri): \(r.text)") }
+            }
+            let resolve = try await api.call(.post, "/v1/conflicts/ent%00ity/\(UUID().lowercased)/resolve", token: t,
+                                             json: .object(["changes": .object(["a": .number(1)])]))
+            #expect((400...499).contains(resolve.status.code), "\(resolve.status) \(resolve.text)")
+            #expect(try await api.call(.get, "/v1/sync/pull", token: t).status == .ok)
+        }
+    }
+
+    @Test("NUL inside one pushed item (answers, attributes, keys, org units, positions) rejects that item alone; the others are stored")
+    func nulInPushedItems() async throws {
+        try await withTestApp { api in
+            let w = try await VersionedSyncTests.World.make(api)
+            let f = w.f
+            let dev = f.admin.device
+            let bad = JSONValue.string(Self.nul)
+            let goodEntity = UUID(), goodInstance = UUID(), goodUnit = UUID()
+            func unitItem(_ id: UUID, counter: Int64, _ changes: [String: JSONValue]) -> JSONValue {
+                .object([
+                    "kind": .string("orgUnit"), "id": .string(id.lowercased), "replica": .string(dev.lowercased), "counter": .number(Double(counter)),
+                    "editedAt": .string("2026-11-20T08:15:30.123Z"), "changes": .object(changes),
+                ])
+            }
+            var badFormId = w.instance(UUID(), device: dev, counter: 6, answers: ["members": .number(2)]).objectValue ?? [:]
+            badFormId["formId"] = bad
+            var badAttachment = w.instance(UUID(), device: dev, counter: 7, answers: ["members": .number(2)]).objectValue ?? [:]
+            badAttachment["attachments"] = .array([.object(["name": bad, "sha256": .string(String(repeating: "a", count: 64)), "size": .number(1)])])
+            var badReplica = w.newEntity(UUID(), device: dev, counter: 8, changes: ["name": .string("x")]).objectValue ?? [:]
+            badReplica["replica"] = bad
+            let items: [JSONValue] = [
+                w.newEntity(goodEntity, device: dev, counter: 1, changes: ["name": .string("Amina"), "village": .string("Subil")]),
+                w.newEntity(UUID(), device: dev, counter: 2, changes: ["name": .string("Bad"), "village": bad]),
+                w.instance(UUID(), device: dev, counter: 3, answers: ["members": .number(2), "water": bad]),
+                unitItem(UUID(), counter: 4, ["name": bad, "parentId": .string(w.country.lowercased)]),
+                w.newEntity(UUID(), device: dev, counter: 5, changes: ["vil\u{0}lage": .string("x")]),
+                .object(badFormId),
+                .object(badAttachment),
+                .object(badReplica),
+                positionItem(transport: Self.nul),
+                w.newEntity(UUID(), device: dev, counter: 9, changes: ["tags": .array([.string("ok"), .object(["deep": bad])])]),
+                unitItem(UUID(), counter: 10, ["name": .string("Fine"), "parentId": .string(w.country.lowercased), "aliases": .array([bad])]),
+                w.instance(goodInstance, device: dev, counter: 11, answers: ["members": .number(3)]),
+                unitItem(goodUnit, counter: 12, ["name": .string("Good unit"), "parentId": .string(w.country.lowercased)]),
+            ]
+            let expected: [Int: String] = [
+                1: "items[1].changes.village", 2: "items[2].changes.water", 3: "items[3].changes.name",
+                4: "items[4].changes.vil\\u0000lage", 5: "items[5].formId", 6: "items[6].attachments[0].name", 7: "items[7].replica",
+                8: "items[8].transport", 9: "items[9].changes.tags[1].deep", 10: "items[10].changes.aliases[0]",
+            ]
+            let r = try await api.call(.post, "/v1/sync/push", token: f.admin.token, json: pushBody(device: dev, items: items))
+            #expect(r.status == .ok, "\(r.text)")
+            let results = try #require(r.json["results"]?.arrayValue)
+            #expect(results.count == items.count)
+            for (k, result) in results.enumerated() {
+                if let field = expected[k] {
+                    #expect(result["status"] == .string("rejected"), "item \(k): \(result)")
+                    #expect(result["error"]?["code"] == .string("invalid_field"), "item \(k): \(result)")
+                    #expect(result["error"]?["field"] == .string(field), "item \(k): \(result)")
+                } else {
+                    #expect(result["status"] == .string("created"), "item \(k): \(result)")
+                }
+            }
+            // The good items are stored: the pull has them and nothing else of this batch.
+            let pulled = try await api.call(.get, "/v1/sync/pull", token: f.admin.token)
+            let ids = Set(pulled.json["changes"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? [])
+            #expect(ids.isSuperset(of: [goodEntity.lowercased, goodInstance.lowercased, goodUnit.lowercased]), "\(ids)")
+            let rejected = Set(expected.keys.compactMap { items[$0]["id"]?.stringValue })
+            #expect(ids.isDisjoint(with: rejected), "\(ids)")
+            // The batch's answer was stored and is replayed as sent.
+            let replay = try await api.call(.post, "/v1/sync/push", token: f.admin.token, json: pushBody(batch: UUID(uuidString: r.json["batchId"]?.stringValue ?? "") ?? UUID(), device: dev, items: items))
+            #expect(replay.json["results"] == r.json["results"])
+        }
+    }
+
+    @Test("a missing or mistyped member of a pushed item is invalid_field naming it; invalid_request is for the envelope")
+    func itemMembers() async throws {
+        try await withTestApp { api in
+            let w = try await VersionedSyncTests.World.make(api)
+            let f = w.f
+            let dev = f.admin.device
+            func without(_ item: JSONValue, _ key: String) -> JSONValue {
+                var o = item.objectValue ?? [:]
+                o[key] = nil
+                return .object(o)
+            }
+            func with(_ item: JSONValue, _ key: String, _ value: JSONValue) -> JSONValue {
+                var o = item.objectValue ?? [:]
+                o[key] = value
+                return .object(o)
+            }
+            let entity = w.newEntity(UUID(), device: dev, counter: 1, changes: ["name": .string("x")])
+            let instance = w.instance(UUID(), device: dev, counter: 1, answers: ["members": .number(1)])
+            let cases: [(JSONValue, String)] = [
+                (without(entity, "editedAt"), "editedAt"), (without(entity, "counter"), "counter"), (without(entity, "changes"), "changes"),
+                (without(entity, "replica"), "replica"), (without(entity, "id"), "id"),
+                (with(entity, "editedAt", .number(5)), "editedAt"), (with(entity, "counter", .string("1")), "counter"),
+                (with(entity, "changes", .array([])), "changes"), (with(entity, "base", .string("x")), "base"),
+                (with(entity, "replica", .bool(true)), "replica"),
+                (without(instance, "editedAt"), "editedAt"), (with(instance, "attachments", .object([:])), "attachments"),
+                (without(positionItem(), "capturedAt"), "capturedAt"), (without(positionItem(), "location"), "location"),
+                (with(positionItem(), "capturedAt", .number(1)), "capturedAt"), (with(positionItem(), "accuracy", .string("5")), "accuracy"),
+            ]
+            var items = cases.map(\.0)
+            items.append(.array([]))
+            items.append(w.instance(UUID(), device: dev, counter: 2, answers: ["members": .number(1)]))
+            let r = try await api.call(.post, "/v1/sync/push", token: f.admin.token, json: pushBody(device: dev, items: items))
+            #expect(r.status == .ok, "\(r.text)")
+            let results = try #require(r.json["results"]?.arrayValue)
+            #expect(results.count == items.count)
+            for (k, (_, member)) in cases.enumerated() {
+                #expect(results[k]["status"] == .string("rejected"), "item \(k) \(member): \(results[k])")
+                #expect(results[k]["error"]?["code"] == .string("invalid_field"), "item \(k) \(member): \(results[k])")
+                #expect(results[k]["error"]?["field"] == .string("items[\(k)].\(member)"), "item \(k): \(results[k])")
+            }
+            let notObject = results[cases.count]
+            #expect(notObject["status"] == .string("rejected"))
+            #expect(notObject["error"]?["code"] == .string("invalid_field"), "\(notObject)")
+            #expect(results[cases.count + 1]["status"] == .string("created"), "\(results[cases.count + 1])")
+            // The envelope's own problems stay invalid_request (400).
+            let noBatch = try await api.call(.post, "/v1/sync/push", token: f.admin.token,
+                                             json: .object(["deviceId": .string(dev.lowercased), "items": .array([])]))
+            #expect(noBatch.status == .badRequest)
+            #expect(noBatch.errorCode == "invalid_request")
+            #expect(noBatch.errorField == "batchId")
+        }
+    }
+
+    /// The hostile bodies: each is sent as the whole body of a route.
+    static func hostileBodies(device: UUID) -> [(name: String, bytes: [UInt8])] {
+        let batch = "\"batchId\":\"\(UUID().lowercased)\",\"deviceId\":\"\(device.lowercased)\""
+        func push(_ items: String) -> [UInt8] { Array("{\(batch),\"items\":[\(items)]}".utf8) }
+        func position(_ member: String) -> String {
+            "{\"kind\":\"position\",\"id\":\"\(UUID().lowercased)\",\"capturedAt\":\"2026-11-20T08:14:02.123Z\",\"location\":{\"type\":\"Point\",\"coordinates\":[90.4,23.8]}\(member)}"
+        }
+        let digits400 = "1" + String(repeating: "7", count: 399)
+        let longFraction = "0." + String(repeating: "3", count: 200_000)
+        let tenMB = String(repeating: "x", count: 10 << 20)
+        var out: [(String, [UInt8])] = [
+            ("nesting 65", Array((String(repeating: "[", count: 65) + String(repeating: "]", count: 65)).utf8)),
+            ("nesting 100,000", Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)),
+            ("nesting 100,000 objects", Array((String(repeating: "{\"a\":", count: 100_000) + "1" + String(repeating: "}", count: 100_000)).utf8)),
+            ("nesting 100,000 unterminated", Array(String(repeating: "[", count: 100_000).utf8)),
+            ("nesting 65 inside an item", push(position(",\"x\":" + String(repeating: "[", count: 62) + String(repeating: "]", count: 62)))),
+            ("1e400", push(position(",\"accuracy\":1e400"))),
+            ("-1e400", Array("{\"a\":-1e400}".utf8)),
+            ("400-digit integer", push(position(",\"accuracy\":\(digits400)"))),
+            ("400-digit counter", push("{\"kind\":\"entity\",\"id\":\"\(UUID().lowercased)\",\"counter\":\(digits400)}")),
+            ("300-digit counter", push("{\"kind\":\"entity\",\"id\":\"\(UUID().lowercased)\",\"counter\":1\(String(repeating: "0", count: 299))}")),
+            ("-0", push(position(",\"accuracy\":-0,\"altitude\":-0.0e0"))),
+            ("-0 counter", push("{\"kind\":\"entity\",\"id\":\"\(UUID().lowercased)\",\"counter\":-0}")),
+            ("long fraction", push(position(",\"accuracy\":\(longFraction)"))),
+            ("tiny exponent", push(position(",\"accuracy\":1e-400"))),
+            ("10 MB string id", push("{\"kind\":\"position\",\"id\":\"\(tenMB)\"}")),
+            ("10 MB string value", push(position(",\"transport\":\"\(tenMB)\""))),
+            ("10 MB key", push("{\"\(tenMB)\":1}")),
+            ("invalid UTF-8", push(position("") + ",{\"kind\":\"position\",\"id\":\"\u{FFFD}\"}").map { $0 == 0xBD ? 0xFF : $0 }),
+            ("overlong UTF-8", Array("{\"a\":\"".utf8) + [0xC0, 0xAF] + Array("\"}".utf8)),
+            ("UTF-8 surrogate", Array("{\"a\":\"".utf8) + [0xED, 0xA0, 0x80] + Array("\"}".utf8)),
+            ("truncated UTF-8", Array("{\"a\":\"".utf8) + [0xE2, 0x82] + Array("\"}".utf8)),
+            ("lone high surrogate escape", Array("{\"a\":\"\\ud800\"}".utf8)),
+            ("lone low surrogate escape", Array("{\"a\":\"\\udc00x\"}".utf8)),
+            ("raw NUL in a string", Array("{\"a\":\"".utf8) + [0] + Array("\"}".utf8)),
+            ("raw NUL outside strings", Array("{\"a\":1".utf8) + [0] + Array("}".utf8)),
+            ("escaped NUL in an item", push(position(",\"transport\":\"a\\u0000b\""))),
+            ("escaped NUL in an envelope key", Array("{\"batchId\\u0000\":1,\(batch),\"items\":[]}".utf8)),
+            ("escaped NUL in the batchId", Array("{\"batchId\":\"\\u0000\",\"deviceId\":\"\(device.lowercased)\",\"items\":[]}".utf8)),
+            ("duplicate keys", Array("{\(batch),\(batch),\"items\":[],\"items\":[\(position(""))]}".utf8)),
+            ("duplicate keys in an item", push(position(",\"id\":\"not-a-uuid\",\"id\":\"\(UUID().lowercased)\""))),
+            ("unterminated object", Array("{\(batch),\"items\":[".utf8)),
+            ("unterminated string", Array("{\"batchId\":\"abc".utf8)),
+            ("unterminated escape", Array("{\"a\":\"\\u12".utf8)),
+            ("empty body", []),
+            ("only spaces", Array("   \n ".utf8)),
+            ("trailing garbage", Array("{}}".utf8)),
+            ("NaN", Array("{\"a\":NaN}".utf8)),
+            ("BOM", [0xEF, 0xBB, 0xBF] + Array("{}".utf8)),
+        ]
+        // 10^6 items within the size limit (2 MB): each is rejected alone.
+        out.append(("10^6 items", push(Array(repeating: "0", count: 1_000_000).joined(separator: ","))))
+        out.append(("10^6-element array in an item", push(position(",\"x\":[" + Array(repeating: "0", count: 1_000_000).joined(separator: ",") + "]"))))
+        return out
+    }
+
+    @Test("the server answers every hostile body with a clear 4xx (or 200 with items rejected) and keeps serving")
+    func hostileBodies() async throws {
+        try await withTestApp { api in
+            let w = try await VersionedSyncTests.World.make(api)
+            let f = w.f
+            let q = "?accountId=\(f.account.lowercased)"
+            let routes: [(String, String)] = [
+                ("/v1/sync/push", f.agent.token), ("/v1/entity-types" + q, f.rootToken), ("/v1/orgunits/import" + q, f.rootToken),
+            ]
+            for (name, bytes) in Self.hostileBodies(device: f.agent.device) {
+                for (uri, token) in routes {
+                    let started = ContinuousClock.now
+                    let r = try await api.call(.post, uri, token: token, raw: bytes)
+                    let note: Comment = "\(name) on \(uri): \(r.status) \(r.text.prefix(300))"
+                    #expect(r.status.code < 500, note)
+                    if r.status == .ok {
+                        #expect(uri == "/v1/sync/push", note)
+                        #expect(r.json["results"]?.arrayValue != nil, note)
+                    } else if r.status.code >= 400 {
+                        #expect(r.errorCode?.isEmpty == false, note)
+                        #expect(r.json["error"]?["message"]?.stringValue?.isEmpty == false, note)
+                    }
+                    #expect(ContinuousClock.now - started < .seconds(60), note)
+                    // The server still answers a normal request.
+                    let ok = try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: pushBody(device: f.agent.device, items: [positionItem()]))
+                    #expect(ok.status == .ok, "after \(name) on \(uri): \(ok.text.prefix(300))")
+                    #expect(ok.json["results"]?[0]?["status"] == .string("created"), "after \(name) on \(uri)")
+                }
+            }
+        }
+    }
+}
