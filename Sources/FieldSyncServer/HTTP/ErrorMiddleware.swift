@@ -2,6 +2,7 @@ import FieldSyncCore
 import HTTPTypes
 import Hummingbird
 import Logging
+import NIOCore
 import PostgresNIO
 
 /// Turns every error into the protocol's error body: typed ``APIError``s as they are,
@@ -36,6 +37,9 @@ struct ErrorMiddleware: RouterMiddleware {
             }
             logger.error("database error", metadata: ["error": "\(String(reflecting: e))"])
             return APIError(.internalServerError, code: "internal_error", message: "internal error; it was logged")
+        case is NIOTooManyBytesError:
+            // A body collected without Content-Length (chunked) that outgrew its limit.
+            return .tooLarge("the body is larger than the limit")
         case let e as HTTPError:
             switch e.status {
             case .notFound: return .notFound("no such endpoint")

@@ -14,6 +14,9 @@ enum JSONBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            // A body without Content-Length (chunked) that outgrew the limit while collected.
+            throw APIError.tooLarge("the body is larger than the limit of \(limit) bytes (FIELDSYNC_MAX_PUSH_BYTES)")
         } catch let e as HTTPError where e.status == .contentTooLarge {
             throw APIError.tooLarge("the body is larger than the limit of \(limit) bytes (FIELDSYNC_MAX_PUSH_BYTES)")
         }
