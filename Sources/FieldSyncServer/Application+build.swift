@@ -41,7 +41,7 @@ public func buildApplication(
     options.options.connectTimeout = .seconds(3)
     let client = PostgresClient(configuration: options, backgroundLogger: logger)
     services.append(client)
-    let database = Database(client: client, timeout: config.databaseTimeout, logger: logger)
+    let database = Database(client: client, timeout: config.databaseTimeout, logger: logger, endpoint: DatabaseEndpoint(options))
     let migrator = Migrator(database: database, logger: logger)
     let auth = AuthStore(database: database, logger: logger)
 

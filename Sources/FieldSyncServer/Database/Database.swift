@@ -7,16 +7,26 @@ import Synchronization
 /// every use, because the pool otherwise waits forever for a database that is gone.
 ///
 /// Every operation either finishes within `timeout` or throws ``DatabaseUnavailable``,
-/// which the HTTP layer answers as 503 `unavailable`.
+/// which the HTTP layer answers as 503 `unavailable`. A database that refuses
+/// connections (stopped, its socket gone) is answered at once rather than at the
+/// deadline: the pool only queues requests while its connects fail, so when a request
+/// waits for a connection and nobody got one lately, a ``RefusalWatch`` tries to connect
+/// to the database's endpoint itself; a refusal fails the waiting requests and, for a
+/// second, every new one, until a probe or a lease succeeds again. The deadline stays
+/// for a database that accepts connections and then does not answer.
 public final class Database: Sendable {
     public let client: PostgresClient
     let timeout: Duration
     let logger: Logger
+    let watch: RefusalWatch
 
-    public init(client: PostgresClient, timeout: Duration, logger: Logger) {
+    /// `endpoint` is where the pool connects (``DatabaseEndpoint/init(_:)``); without it
+    /// refusals are only noticed at the deadline.
+    public init(client: PostgresClient, timeout: Duration, logger: Logger, endpoint: DatabaseEndpoint? = nil) {
         self.client = client
         self.timeout = timeout
         self.logger = logger
+        self.watch = RefusalWatch(endpoint: endpoint, logger: logger)
     }
 
     /// Runs `body` on a leased connection, within the deadline.
@@ -24,9 +34,7 @@ public final class Database: Sendable {
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await withDeadline(timeout) { [client] in
-            try await client.withConnection { connection in try await body(connection) }
-        }
+        try await leased(timeout: timeout, body)
     }
 
     /// Runs `body` in a transaction (BEGIN … COMMIT, ROLLBACK on error), within the
@@ -38,18 +46,39 @@ public final class Database: Sendable {
         timeout: Duration? = nil,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
-        try await withDeadline(timeout ?? self.timeout) { [client, logger] in
-            try await client.withConnection { connection in
-                try await connection.query(level.begin, logger: logger)
-                let result: T
-                do {
-                    result = try await body(connection)
-                    try await connection.query("COMMIT", logger: logger)
-                } catch {
-                    await Self.rollback(connection, logger: logger)
-                    throw error
+        try await leased(timeout: timeout ?? self.timeout) { [logger] connection in
+            try await connection.query(level.begin, logger: logger)
+            let result: T
+            do {
+                result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+            } catch {
+                await Self.rollback(connection, logger: logger)
+                throw error
+            }
+            return result
+        }
+    }
+
+    /// Leases a connection for `body` within `limit`: at once ``DatabaseUnavailable``
+    /// when the database is known to refuse connections, or as soon as the watch finds
+    /// it refusing while this request waits for a connection. Errors of the pool itself
+    /// (before a connection was leased) are ``DatabaseUnavailable`` too.
+    func leased<T: Sendable>(timeout limit: Duration, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        if let reason = watch.knownRefusal() {
+            throw DatabaseUnavailable(description: "the database refuses connections: \(reason)")
+        }
+        let lease = LeaseFlag()
+        return try await withDeadline(limit, watch: { [watch] in await watch.watch(lease) }) { [client, watch] in
+            do {
+                return try await client.withConnection { connection in
+                    lease.set()
+                    watch.leased()
+                    return try await body(connection)
                 }
-                return result
+            } catch {
+                if lease.isSet || error is CancellationError { throw error }
+                throw DatabaseUnavailable(description: "no database connection: \(String(reflecting: error))")
             }
         }
     }
@@ -85,12 +114,12 @@ public final class Database: Sendable {
         }
     }
 
-    /// `SELECT 1` within `timeout`: is the database reachable now?
+    /// `SELECT 1` within `timeout`: is the database reachable now? (At once `false`
+    /// while it refuses connections.)
     public func ping(timeout: Duration) async -> Bool {
         do {
-            return try await withDeadline(timeout) { [client] in
-                let rows = try await client.query("SELECT 1")
-                for try await _ in rows {}
+            return try await leased(timeout: timeout) { [logger] c in
+                try await c.query("SELECT 1", logger: logger).drain()
                 return true
             }
         } catch {
@@ -107,14 +136,17 @@ public struct DatabaseUnavailable: Error, CustomStringConvertible {
 /// Runs `operation` in its own task and returns its result, or throws
 /// ``DatabaseUnavailable`` after `limit`. On a timeout the operation is cancelled and
 /// left to wind down on its own: a query stuck on a dead socket can't hold the caller.
+/// `watch`, when given, runs beside the operation; an error it returns ends the race
+/// with that error at once (the operation is cancelled likewise).
 func withDeadline<T: Sendable>(
     _ limit: Duration,
+    watch: (@Sendable () async -> (any Error)?)? = nil,
     _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let race = DeadlineRace<T>()
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            race.start(continuation: continuation, limit: limit, operation: operation)
+            race.start(continuation: continuation, limit: limit, watch: watch, operation: operation)
         }
     } onCancel: {
         race.cancelWork()
@@ -128,10 +160,12 @@ private final class DeadlineRace<T: Sendable>: Sendable {
         var continuation: CheckedContinuation<T, any Error>?
         var work: Task<Void, Never>?
         var timer: Task<Void, Never>?
+        var watch: Task<Void, Never>?
     }
     private let state = Mutex(State())
 
-    func start(continuation: CheckedContinuation<T, any Error>, limit: Duration, operation: @escaping @Sendable () async throws -> T) {
+    func start(continuation: CheckedContinuation<T, any Error>, limit: Duration, watch: (@Sendable () async -> (any Error)?)?,
+               operation: @escaping @Sendable () async throws -> T) {
         state.withLock { $0.continuation = continuation }
         let work = Task {
             do {
@@ -148,21 +182,34 @@ private final class DeadlineRace<T: Sendable>: Sendable {
             }
             self.finish(.failure(DatabaseUnavailable(description: "the database did not answer within \(limit)")))
         }
-        state.withLock {
+        let watcher = watch.map { watch in
+            Task {
+                if let error = await watch() { self.finish(.failure(error)) }
+            }
+        }
+        let finished = state.withLock {
             $0.work = work
             $0.timer = timer
+            $0.watch = watcher
+            return $0.continuation == nil
+        }
+        // The work may have finished before the tasks were stored.
+        if finished {
+            timer.cancel()
+            watcher?.cancel()
         }
     }
 
     func finish(_ result: Result<T, any Error>) {
-        let (continuation, work, timer) = state.withLock { s in
+        let (continuation, work, timer, watch) = state.withLock { s in
             defer { s.continuation = nil }
-            return (s.continuation, s.work, s.timer)
+            return (s.continuation, s.work, s.timer, s.watch)
         }
         guard let continuation else { return }
         continuation.resume(with: result)
         if case .failure(let e) = result, e is DatabaseUnavailable { work?.cancel() }
         timer?.cancel()
+        watch?.cancel()
     }
 
     func cancelWork() {
