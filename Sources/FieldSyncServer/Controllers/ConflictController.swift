@@ -112,7 +112,7 @@ struct ConflictController {
             let r = try ObjectReader(body, path: "")
             guard let c = try r.objectMember("changes"), !c.isEmpty else { throw ItemError.invalidRequest("changes is required and may not be empty", field: "changes") }
             changes = c
-        } catch { throw APIError(error, status: .badRequest) }
+        } catch { throw APIError(error, status: error.code == ErrorCode.invalidRequest ? .badRequest : .unprocessableContent) }
         let scope = try await sync.scope(for: caller, account: account)
         let user = caller.userId
         let logger = context.logger
