@@ -319,12 +319,25 @@ struct HostileInputTests {
             let routes: [(String, String)] = [
                 ("/v1/sync/push", f.agent.token), ("/v1/entity-types" + q, f.rootToken), ("/v1/orgunits/import" + q, f.rootToken),
             ]
-            for (name, bytes) in Self.hostileBodies(device: f.agent.device) {
+            // Bodies that are not JSON (RFC 8259, UTF-8, depth ≤ 64) answer 400 invalid_json on every route.
+            let notJSON: Set<String> = [
+                "nesting 65", "nesting 100,000", "nesting 100,000 objects", "nesting 100,000 unterminated", "nesting 65 inside an item",
+                "1e400", "-1e400", "400-digit integer", "400-digit counter", "invalid UTF-8", "overlong UTF-8", "UTF-8 surrogate",
+                "truncated UTF-8", "lone high surrogate escape", "lone low surrogate escape", "raw NUL in a string", "raw NUL outside strings",
+                "unterminated object", "unterminated string", "unterminated escape", "empty body", "only spaces", "trailing garbage", "NaN", "BOM",
+            ]
+            let bodies = Self.hostileBodies(device: f.agent.device)
+            #expect(notJSON.isSubset(of: Set(bodies.map(\.name))))
+            for (name, bytes) in bodies {
                 for (uri, token) in routes {
                     let started = ContinuousClock.now
                     let r = try await api.call(.post, uri, token: token, raw: bytes)
                     let note: Comment = "\(name) on \(uri): \(r.status) \(r.text.prefix(300))"
                     #expect(r.status.code < 500, note)
+                    if notJSON.contains(name) {
+                        #expect(r.status == .badRequest, note)
+                        #expect(r.errorCode == "invalid_json", note)
+                    }
                     if r.status == .ok {
                         #expect(uri == "/v1/sync/push", note)
                         #expect(r.json["results"]?.arrayValue != nil, note)

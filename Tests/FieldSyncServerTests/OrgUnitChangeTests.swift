@@ -156,7 +156,7 @@ struct OrgUnitChangeTests {
             ])
             let codes = results.map { $0["error"]?["code"]?.stringValue ?? $0["status"]?.stringValue ?? "?" }
             #expect(codes == ["forbidden", "forbidden_reference", "unknown_reference", "invalid_geometry", "invalid_parent",
-                              "invalid_request", "invalid_field", "pending"], "\(results)")
+                              "invalid_field", "invalid_field", "pending"], "\(results)")
             #expect(results[3]["error"]?["field"] == .string("items[3].changes.geometry"))
             // The same proposal sent again (a retried batch with a new id) is the same change request.
             let again = try await w.push(api, w.agent, [good])
