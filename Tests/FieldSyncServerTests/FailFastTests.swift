@@ -9,7 +9,12 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
+
+/// `close(2)`, out of reach of the methods named `close`.
+private func closeDescriptor(_ fd: Int32) { _ = close(fd) }
 
 /// While PostgreSQL refuses connections, requests answer 503 at once (not at the
 /// deadline); a database that accepts connections and never answers still gets the
@@ -28,7 +33,7 @@ struct FailFastTests {
         let fd: Int32
         let port: Int
 
-        init(listen: Bool) throws {
+        init(listening: Bool) throws {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw TestSetupError("socket() failed") }
             var address = sockaddr_in()
@@ -38,19 +43,19 @@ struct FailFastTests {
             let bound = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            guard bound == 0 else { _ = Glibc.close(fd); throw TestSetupError("bind() failed") }
+            guard bound == 0 else { closeDescriptor(fd); throw TestSetupError("bind() failed") }
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             _ = withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
             }
-            if listen {
-                guard Glibc.listen(fd, 64) == 0 else { _ = Glibc.close(fd); throw TestSetupError("listen() failed") }
+            if listening {
+                guard listen(fd, 64) == 0 else { closeDescriptor(fd); throw TestSetupError("listen() failed") }
             }
             self.fd = fd
             self.port = Int(UInt16(bigEndian: address.sin_port))
         }
 
-        func close() { _ = Glibc.close(fd) }
+        func close() { closeDescriptor(fd) }
     }
 
     static func signIn(_ client: some TestClientProtocol) async throws -> (status: HTTPResponse.Status, body: String, retryAfter: String?) {
@@ -62,7 +67,7 @@ struct FailFastTests {
 
     @Test("connections refused on a closed loopback port: 503 unavailable with Retry-After in well under a second, every time")
     func refusedPort() async throws {
-        let closed = try LoopbackSocket(listen: false)
+        let closed = try LoopbackSocket(listening: false)
         closed.close()
         var config = testConfiguration(databaseURL: "postgres://nobody@127.0.0.1:\(closed.port)/none?sslmode=disable")
         config.databaseTimeout = .seconds(5)
@@ -87,7 +92,7 @@ struct FailFastTests {
 
     @Test("a database that accepts connections and never answers: 503 at the deadline, not before")
     func hangingDatabase() async throws {
-        let hanging = try LoopbackSocket(listen: true)
+        let hanging = try LoopbackSocket(listening: true)
         defer { hanging.close() }
         var config = testConfiguration(databaseURL: "postgres://nobody@127.0.0.1:\(hanging.port)/none?sslmode=disable")
         config.databaseTimeout = .seconds(2)
