@@ -29,27 +29,30 @@ struct Simulate: AsyncParsableCommand {
             Faults: drop (the batch reaches the server, the answer is lost), duplicate
             (the batch is sent twice at once), reorder (a device's batches are sent in
             reverse order; only a device with two batches or more, so pair it with a
-            --batch-size below its writes), timeout (the request is cancelled after 1-30 ms).
+            --batch-size below its writes), timeout (the request is cancelled after 1-30 ms),
+            forge (before the batch, a batch of forged copies of its writes: fresh dots with
+            bases naming a dot never written, a dot of another record, the write's own dot,
+            or a previous own write that never existed; each must be rejected).
             Devices sync in random order.
 
             The report gives writes, acknowledged, rejected, lost, conflicts,
             throughput (writes per second of the sync phase), push latency
             p50/p95/p99, where the devices' sync time went (waiting for pushes, for
             pulls, in their stores) and the convergence check (each device's records,
-            after its final pull, equal the server's). Exits 1 when anything was lost or
-            did not converge.
+            after its final pull, equal the server's). Exits 1 when anything was lost, did
+            not converge, or a forged write was accepted.
 
             Example:
               export FIELDSYNC_ADMIN_USER=admin FIELDSYNC_ADMIN_PASSWORD=secret-pass
               fieldsync simulate --server http://127.0.0.1:8080 --devices 200 --records 50 \\
-                --faults drop,duplicate,reorder,timeout --fault-rate 0.1 --offline-rate 0.2 --clock-skew 120
+                --faults drop,duplicate,reorder,timeout,forge --fault-rate 0.1 --offline-rate 0.2 --clock-skew 120
             """)
 
     @OptionGroup var global: GlobalOptions
     @Option(help: "Emulated devices.") var devices = 100
     @Option(help: "Offline writes per device.") var records = 50
     @Option(help: "Devices syncing at once.") var concurrency = 32
-    @Option(help: ArgumentHelp("Faults to inject: drop,duplicate,reorder,timeout (comma-separated).", valueName: "list")) var faults: String?
+    @Option(help: ArgumentHelp("Faults to inject: drop,duplicate,reorder,timeout,forge (comma-separated).", valueName: "list")) var faults: String?
     @Option(help: "Probability of a fault per push (per sync for reorder), 0 to 1 (default 0.1 with --faults).") var faultRate: Double?
     @Option(help: "Share of devices offline during the first sync round, 0 to 1.") var offlineRate = 0.0
     @Option(help: ArgumentHelp("Skew each device's clock by up to ± this many seconds.", valueName: "seconds")) var clockSkew = 0.0

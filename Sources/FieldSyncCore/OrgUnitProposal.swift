@@ -6,9 +6,9 @@ extension RecordState {
     ///
     /// A proposal is not applied when it arrives, so its author's earlier proposals to
     /// the same unit may still be pending: `base[replica]` may name them and is not
-    /// compared with the applied version (no `out_of_order`). Otherwise the rules of
+    /// compared with the applied dots (no `out_of_order`). Otherwise the rules of
     /// `check(_:)` hold: a base covering the write's own dot, or naming a dot of another
-    /// replica that was not applied to the unit, is `.invalidVersion`. Duplicates are
+    /// replica that is not in the unit's applied set, is `.invalidVersion`. Duplicates are
     /// found by the caller among stored proposals (same unit, replica and counter).
     public func checkProposal(_ write: VersionedWrite) -> WriteCheck {
         guard write.counter >= 1 else {
@@ -18,10 +18,9 @@ extension RecordState {
             return .invalidVersion("base \(write.base) covers the write's own dot \(write.dot)")
         }
         for other in write.base.replicas where other != write.replica {
-            if write.base[other] > version[other] {
-                return .invalidVersion(
-                    "base names \(other):\(write.base[other]), which was not applied to this "
-                        + "org unit (version \(version))")
+            let named = Dot(replica: other, counter: write.base[other])
+            if !applied.contains(named) {
+                return .invalidVersion("base names \(named), which was not applied to this org unit")
             }
         }
         return .ok
@@ -29,20 +28,22 @@ extension RecordState {
 
     /// The write that approving `fields` of `proposal` applies to this (approved) state.
     ///
-    /// It is a write of replica `server` (counter one above the unit's `server` entry)
-    /// whose base is the proposal's base, limited to the dots applied to the unit: it
-    /// replaces exactly the values the proposal's author had seen. A value written
+    /// It is a write of replica `server` (counter one above the greatest `server` dot
+    /// applied) whose base is the proposal's base, limited to the dots applied to the
+    /// unit (each entry lowered to that replica's greatest applied dot at or below it, so
+    /// the base names only applied dots): it replaces exactly the values the proposal's
+    /// author had seen. A value written
     /// since (another approval, a supervisor's edit) is not covered and stays beside
     /// the approved one, so two approvals made from stale views end in a conflict
     /// instead of one silently overwriting the other. `editedAt` is the proposal's.
     public func approvalWrite(of proposal: VersionedWrite, fields: Set<String>) -> VersionedWrite {
         var base = VersionVector()
         for replica in proposal.base.replicas {
-            base[replica] = Swift.min(proposal.base[replica], version[replica])
+            base[replica] = applied.greatest(of: replica, atMost: proposal.base[replica])
         }
         let replica = VersionedWrite.serverReplica
         return VersionedWrite(
-            base: base, replica: replica, counter: version[replica] + 1,
+            base: base, replica: replica, counter: applied.greatest(of: replica) + 1,
             editedAt: proposal.editedAt, changes: proposal.changes.filter { fields.contains($0.key) })
     }
 }

@@ -1,5 +1,6 @@
 /// The sync state of one mutable record (instance, entity or org unit): every field
-/// as a multi-value register, and the record's version vector.
+/// as a multi-value register, the exact set of dots applied, and the record's version
+/// vector (that set's pointwise maximum).
 ///
 /// Each field holds the set of its concurrent values, stored in precedence order
 /// (the visible value first; see `FieldValue.takesPrecedence(over:)`), so equal
@@ -7,38 +8,52 @@
 /// list. The version is the pointwise maximum of the dots of all writes applied and
 /// covers the dot of every value held.
 ///
-/// Stored as `{"fields":{"name":[FIELDVALUE, …]},"version":{"dev-b":7}}`. Arrays are
+/// Stored as `{"fields":{"name":[FIELDVALUE, …]},"version":{"dev-b":7},"dots":{"dev-b":[2,7]}}`. Arrays are
 /// in precedence order, so equal states give equal JSON up to member order (jsonb
 /// ignores it; use `JSONEncoder`'s `.sortedKeys` for byte-identical text).
 public struct RecordState: Sendable, Hashable, Codable {
     /// Field name → its values, visible value first.
     public internal(set) var fields: [String: [FieldValue]]
-    /// The pointwise maximum of the dots of all writes applied.
+    /// The pointwise maximum of the dots of all writes applied (``applied``'s vector).
     public internal(set) var version: VersionVector
+    /// Exactly the dots of the writes applied to this record: what "applied" means in
+    /// every check (see ``check(_:)``).
+    public internal(set) var applied: AppliedDots
 
     /// The state of a record that does not exist yet: no fields, empty version.
     public init() {
         fields = [:]
         version = VersionVector()
+        applied = AppliedDots()
     }
 
     /// A state with the given values, normalised: values sorted in precedence order,
     /// one value per dot within a field (the one that takes precedence), empty fields
-    /// dropped, and the version raised to cover every value's dot.
-    public init(fields: [String: [FieldValue]], version: VersionVector) {
+    /// dropped; the applied set holds `applied`, every value's dot and every entry of
+    /// `version` (each entry of a vector is a dot that was applied); the version is that
+    /// set's maximum.
+    ///
+    /// Without `applied` (a state stored before dot sets were kept, or a device's view of
+    /// a pulled record), the set is only what the values and the vector prove was applied:
+    /// a write naming any other dot is rejected, never wrongly accepted.
+    public init(fields: [String: [FieldValue]], version: VersionVector, applied: AppliedDots = AppliedDots()) {
         var normalised: [String: [FieldValue]] = [:]
-        var version = version
+        var dots = applied
+        for (replica, counter) in version.entries { dots.insert(Dot(replica: replica, counter: counter)) }
         for (name, values) in fields {
             var byDot: [Dot: FieldValue] = [:]
             for value in values {
-                version.include(value.dot)
+                dots.insert(value.dot)
                 if let kept = byDot[value.dot], kept.takesPrecedence(over: value) { continue }
                 byDot[value.dot] = value
             }
             if !byDot.isEmpty { normalised[name] = RecordState.sorted(Array(byDot.values)) }
         }
         self.fields = normalised
-        self.version = version
+        // A value of a device's pulled view carries no real dot (counter 0): the version
+        // is the one given, raised to the applied set's maximum.
+        self.version = version.merging(dots.vector)
+        self.applied = dots
     }
 
     /// Each field's visible value: the one with the greatest (`editedAt`, replica as
@@ -73,7 +88,7 @@ public struct RecordState: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case fields, version
+        case fields, version, dots
     }
 
     /// Decodes a stored state and normalises it (see `init(fields:version:)`).
@@ -81,7 +96,8 @@ public struct RecordState: Sendable, Hashable, Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let fields = try c.decode([String: [FieldValue]].self, forKey: .fields)
         let version = try c.decode(VersionVector.self, forKey: .version)
-        self.init(fields: fields, version: version)
+        let dots = try c.decodeIfPresent([String: [Int64]].self, forKey: .dots) ?? [:]
+        self.init(fields: fields, version: version, applied: AppliedDots(counters: dots))
     }
 
     /// Encodes `fields` (values in precedence order) and `version`.
@@ -92,5 +108,9 @@ public struct RecordState: Sendable, Hashable, Codable {
             try nested.encode(fields[name] ?? [], forKey: NameKey(name))
         }
         try c.encode(version, forKey: .version)
+        var dots = c.nestedContainer(keyedBy: NameKey.self, forKey: .dots)
+        for replica in applied.counters.keys.sorted(by: bytewiseLess) {
+            try dots.encode(applied.counters[replica] ?? [], forKey: NameKey(replica))
+        }
     }
 }

@@ -1,41 +1,46 @@
 extension RecordState {
-    /// Checks a pushed write against this state, in the protocol's order:
+    /// Checks a pushed write against this state, in the protocol's order. "Applied"
+    /// means in ``applied``, the exact set of dots applied to this record, never "covered
+    /// by the version vector" (a device's counters on one record have gaps):
     ///
-    /// 1. its dot already applied (`version[replica] >= counter`) → `.duplicate`;
-    /// 2. its base covers its own dot → `.invalidVersion`;
-    /// 3. its previous own write not applied (`base[replica] > version[replica]`)
-    ///    → `.outOfOrder`;
-    /// 4. `base[replica] < version[replica]` (the author did not see a write of its
-    ///    own that was applied), or any other dot named by base not applied
-    ///    (`base[r] > version[r]`) → `.invalidVersion`;
-    /// 5. else `.ok`.
+    /// 1. its dot applied → `.duplicate`;
+    /// 2. its base covers its own dot (`base[replica] ≥ counter`) → `.invalidVersion`;
+    /// 3. its previous own write (`base[replica]`, when named) not applied → `.outOfOrder`;
+    /// 4. a later own write applied than the one `base[replica]` names (the base forgets
+    ///    a write its own author made to this record, or the write arrives after a later
+    ///    one of its replica: a device's writes to one record arrive in its own order)
+    ///    → `.invalidVersion`;
+    /// 5. any other dot the base names (`replica:base[replica]` for each replica) not
+    ///    applied → `.invalidVersion`;
+    /// 6. else `.ok`.
     ///
-    /// A write with a counter below 1 (see `VersionedWrite.structuralError`) is
-    /// `.invalidVersion`, so it can never pass as a duplicate. The content (including
-    /// `shapeError(of:)`) is checked after this.
+    /// So a base only ever covers writes its author has seen. A write with a counter
+    /// below 1 (see `VersionedWrite.structuralError`) is `.invalidVersion`, so it can
+    /// never pass as a duplicate. The content (including `shapeError(of:)`) is checked
+    /// after this.
     public func check(_ write: VersionedWrite) -> WriteCheck {
         let replica = write.replica
         guard write.counter >= 1 else {
             return .invalidVersion("counter must be at least 1, got \(write.counter)")
         }
-        if version.covers(write.dot) { return .duplicate }
+        if applied.contains(write.dot) { return .duplicate }
         if write.base.covers(write.dot) {
             return .invalidVersion(
                 "base \(write.base) covers the write's own dot \(write.dot)")
         }
         let previous = write.base[replica]
-        let applied = version[replica]
-        if previous > applied { return .outOfOrder }
-        if previous < applied {
+        if previous > 0 && !applied.contains(Dot(replica: replica, counter: previous)) { return .outOfOrder }
+        let latest = applied.greatest(of: replica)
+        if latest > previous {
             return .invalidVersion(
-                "base names \(replica)'s previous write as \(previous), but its write \(applied) "
-                    + "to this record was applied")
+                previous == 0
+                    ? "base names no previous write of \(replica), but its write \(latest) to this record was applied"
+                    : "base names \(replica)'s previous write as \(previous), but its write \(latest) to this record was applied")
         }
         for other in write.base.replicas where other != replica {
-            if write.base[other] > version[other] {
-                return .invalidVersion(
-                    "base names \(other):\(write.base[other]), which was not applied to this "
-                        + "record (version \(version))")
+            let named = Dot(replica: other, counter: write.base[other])
+            if !applied.contains(named) {
+                return .invalidVersion("base names \(named), which was not applied to this record")
             }
         }
         return .ok
@@ -66,6 +71,7 @@ extension RecordState {
             fields[name] = RecordState.sorted(values)
         }
         version.include(dot)
+        applied.insert(dot)
         if before.isEmpty { return .created }
         if isInConflict { return .conflict }
         if !write.base.covers(before) { return .merged }
@@ -75,20 +81,21 @@ extension RecordState {
     /// The base a supervisor write (replica `server`) must use to cover every value
     /// currently shown: the record's version. It covers every dot applied, hence
     /// every value of every field, so the write resolves each conflicted field it
-    /// changes and leaves the other fields as they are; and its `server` entry names
-    /// the previous server write, as the check requires.
+    /// changes and leaves the other fields as they are; each of its entries is a dot
+    /// applied (a replica's greatest), and its `server` entry names the previous server
+    /// write, as the check requires.
     public func resolutionBase() -> VersionVector {
         version
     }
 
     /// A supervisor write as replica `server` on this state: base `resolutionBase()`,
-    /// counter one above the record's `server` entry (dots are per record). It passes
+    /// counter one above the greatest `server` dot applied (dots are per record). It passes
     /// `check(_:)` while the state is unchanged; callers serialise server writes to a
     /// record (e.g. by locking its row) so two of them never take the same counter.
     public func serverWrite(changes: [String: JSONValue], editedAt: Timestamp) -> VersionedWrite {
         let replica = VersionedWrite.serverReplica
         return VersionedWrite(
-            base: resolutionBase(), replica: replica, counter: version[replica] + 1,
+            base: resolutionBase(), replica: replica, counter: applied.greatest(of: replica) + 1,
             editedAt: editedAt, changes: changes)
     }
 }

@@ -3,8 +3,9 @@ extension RecordState {
     /// pulled would compute): within each field, a value survives if both states hold
     /// it, or if one holds it and the other's version does not cover its dot (the other
     /// has not seen it, so has not overwritten it); the version is the pointwise
-    /// maximum. Commutative, associative and idempotent; for states reached by applying
-    /// causally closed sets of writes, it equals the state of applying their union.
+    /// maximum and the applied dots their union. Commutative, associative and idempotent;
+    /// for states reached by applying causally closed sets of writes, it equals the state
+    /// of applying their union.
     public func merging(_ other: RecordState) -> RecordState {
         var fields: [String: [FieldValue]] = [:]
         for name in Set(self.fields.keys).union(other.fields.keys) {
@@ -23,7 +24,9 @@ extension RecordState {
             }
             if !kept.isEmpty { fields[name] = kept }
         }
-        return RecordState(fields: fields, version: version.merging(other.version))
+        var dots = applied
+        dots.formUnion(other.applied)
+        return RecordState(fields: fields, version: version.merging(other.version), applied: dots)
     }
 
     /// Replaces this state with its join with `other` (see `merging(_:)`).

@@ -109,7 +109,7 @@ struct CodingTests {
         #expect(text == (try encode(two)))
         let (t1, t2) = (time(1).description, time(2).description)
         #expect(text == """
-            {"fields":{"name":[{"counter":4,"editedAt":"\(t1)","replica":"dev-a","value":"Amina"}],\
+            {"dots":{"dev-a":[4],"dev-b":[7]},"fields":{"name":[{"counter":4,"editedAt":"\(t1)","replica":"dev-a","value":"Amina"}],\
             "village":[{"counter":7,"editedAt":"\(t2)","replica":"dev-b","value":"Subil"},\
             {"counter":4,"editedAt":"\(t1)","replica":"dev-a","value":"Debidwar"}]},\
             "version":{"dev-a":4,"dev-b":7}}

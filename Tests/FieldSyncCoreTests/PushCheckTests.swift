@@ -27,9 +27,53 @@ struct PushCheckTests {
         #expect(state.visibleFields()["name"] == .string("Aminata"))
     }
 
-    @Test("an earlier write of a replica arriving late is a duplicate too")
-    func earlierDotIsDuplicate() {
-        #expect(record().check(write("dev-a", 5, base: ["dev-a": 3], ["name": .null])) == .duplicate)
+    @Test("an earlier dot of a replica that was never applied to this record is not a duplicate: arriving after a later write of its replica, it is invalid_version")
+    func earlierDotIsNotDuplicate() {
+        // dev-a wrote 3 and 7 here; 5 went to another record (or never existed).
+        let late = write("dev-a", 5, base: ["dev-a": 3], ["name": .null])
+        #expect(record().check(late).errorCode == "invalid_version")
+        #expect(record().applied.contains(Dot(replica: "dev-a", counter: 5)) == false)
+    }
+
+    @Test("a base naming a dot its replica never applied to this record is invalid_version, even below the vector's entry (issue 11, case 1)")
+    func baseNamingAGap() {
+        // dev-b wrote 17 and 42 to the record; dev-b:20 went elsewhere.
+        var state = RecordState()
+        push(write("dev-b", 17, ["name": .string("A")]),
+             write("dev-b", 42, base: ["dev-b": 17], ["village": .string("V")]), onto: &state)
+        let forged = write("dev-c", 1, base: ["dev-b": 20], ["name": .string("X"), "village": .string("Y")])
+        #expect(state.check(forged).errorCode == "invalid_version")
+        // Pointwise, {"dev-b":20} ≤ {"dev-b":42}: the old rule accepted it and its base covered
+        // dev-b:17's value, which its author never saw.
+        #expect(state.version.covers(forged.base))
+        let honest = write("dev-c", 1, base: ["dev-b": 42], ["name": .string("X")])
+        #expect(state.check(honest) == .ok)
+    }
+
+    @Test("a write whose dot was never applied, with a base covering that dot, is invalid_version, not unchanged (issue 11, case 2)")
+    func baseCoveringOwnUnappliedDot() {
+        var state = RecordState()
+        push(write("dev-a", 15, ["name": .string("A")]), onto: &state)
+        let w = write("dev-a", 12, base: ["dev-a": 15], ["name": .string("B")])
+        #expect(state.check(w).errorCode == "invalid_version")
+    }
+
+    @Test("whether a forged base is accepted does not depend on what arrived before it (issue 11, case 3)")
+    func forgedBaseRejectedInEveryOrder() {
+        let a = write("dev-b", 17, ["name": .string("A")])
+        let b = write("dev-b", 42, base: ["dev-b": 17], ["name": .string("B")])
+        let forged = write("dev-c", 3, base: ["dev-b": 20], ["name": .string("X")])
+        for order in [[a, forged, b], [a, b, forged]] {
+            var state = RecordState()
+            var verdicts: [WriteCheck] = []
+            for w in order {
+                let v = state.check(w)
+                if w == forged { verdicts.append(v) }
+                if v == .ok { state.apply(w) }
+            }
+            #expect(verdicts.allSatisfy { $0.errorCode == "invalid_version" })
+            #expect(state.applied.contains(forged.dot) == false)
+        }
     }
 
     @Test("a base covering the write's own dot is invalid_version")
@@ -73,11 +117,13 @@ struct PushCheckTests {
         #expect(state.check(write("dev-a", 9, base: ["dev-a": 8, "dev-z": 5], ["x": .null])) == .outOfOrder)
     }
 
-    @Test("a write made on an older or partial version is fine: only unknown dots are refused")
+    @Test("a write made on an older or partial version is fine: only dots not applied are refused")
     func concurrentBaseIsOk() {
         let state = record()
         #expect(state.check(write("dev-b", 1, ["x": .null])) == .ok)
-        #expect(state.check(write("dev-b", 1, base: ["dev-a": 5], ["x": .null])) == .ok)
+        #expect(state.check(write("dev-b", 1, base: ["dev-a": 3], ["x": .null])) == .ok)
+        // dev-a:5 is below dev-a's entry (7) but was never applied here (dev-a wrote 3 and 7).
+        #expect(state.check(write("dev-b", 1, base: ["dev-a": 5], ["x": .null])).errorCode == "invalid_version")
         #expect(state.check(write("dev-a", 8, base: ["dev-a": 7], ["x": .null])) == .ok)
     }
 

@@ -29,6 +29,7 @@ extension FieldValue {
 
     public init?(json: JSONValue) {
         guard let replica = json["replica"]?.stringValue, let counter = json["counter"]?.numberValue,
+              counter >= 0, counter == counter.rounded(), counter < 9_007_199_254_740_992,
               let at = json["editedAt"]?.stringValue.flatMap(Timestamp.init(rfc3339:))
         else { return nil }
         self.init(value: json["value"] ?? .null, replica: replica, counter: Int64(counter), editedAt: at)
@@ -36,15 +37,18 @@ extension FieldValue {
 }
 
 extension RecordState {
-    /// The stored form: every field's values with their dots, and the vector.
+    /// The stored form: every field's values with their dots, the vector, and the
+    /// exact set of dots applied (`"dots":{"dev-a":[3,9]}`).
     public var stateJSON: JSONValue {
         .object([
             "fields": .object(fields.mapValues { .array($0.map(\.json)) }),
             "version": version.json,
+            "dots": .object(applied.counters.mapValues { .array($0.map { .number(Double($0)) }) }),
         ])
     }
 
-    /// Reads ``stateJSON``.
+    /// Reads ``stateJSON`` (a state stored without `dots` gets the applied set its values
+    /// and vector prove; see ``init(fields:version:applied:)``).
     public init?(stateJSON: JSONValue) {
         guard let version = stateJSON["version"].flatMap(VersionVector.init(json:)),
               case .object(let f)? = stateJSON["fields"] else { return nil }
@@ -53,7 +57,20 @@ extension RecordState {
             guard case .array(let a) = values else { return nil }
             fields[name] = a.compactMap(FieldValue.init(json:))
         }
-        self.init(fields: fields, version: version)
+        var counters: [String: [Int64]] = [:]
+        if let d = stateJSON["dots"] {
+            guard case .object(let o) = d else { return nil }
+            for (replica, list) in o {
+                guard case .array(let a) = list else { return nil }
+                var out: [Int64] = []
+                for n in a {
+                    guard case .number(let x) = n, x >= 1, x == x.rounded(), x < 9_007_199_254_740_992 else { return nil }
+                    out.append(Int64(x))
+                }
+                counters[replica] = out
+            }
+        }
+        self.init(fields: fields, version: version, applied: AppliedDots(counters: counters))
     }
 
     /// The pull RECORD: `kind`, `id`, the fixed attributes, `fields` (visible values),

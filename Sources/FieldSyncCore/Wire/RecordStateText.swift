@@ -8,6 +8,8 @@ extension RecordState {
         w.write(fieldValues: fields)
         w.raw(",\"version\":")
         w.write(version: version)
+        w.raw(",\"dots\":")
+        w.write(dots: applied)
         w.raw("}")
         return String(decoding: w.bytes, as: UTF8.self)
     }
@@ -57,6 +59,22 @@ extension JSONWriter {
             write(string: replica)
             raw(":")
             write(integer: counter)
+        }
+        raw("}")
+    }
+
+    /// An applied-dot set: `{"dev-b":[2,7],…}`, counters ascending.
+    public mutating func write(dots: AppliedDots) {
+        raw("{")
+        for (k, (replica, counters)) in dots.counters.enumerated() {
+            if k > 0 { raw(",") }
+            write(string: replica)
+            raw(":[")
+            for (j, counter) in counters.enumerated() {
+                if j > 0 { raw(",") }
+                write(integer: counter)
+            }
+            raw("]")
         }
         raw("}")
     }
@@ -124,15 +142,20 @@ extension JSONParser.Cursor {
         return try parseString()
     }
 
-    /// `{"fields":{…},"version":{…}}`; `nil` (a stored state that is no state) where
+    /// `{"fields":{…},"version":{…},"dots":{…}}` (`dots` absent in states stored before
+    /// dot sets were kept); `nil` (a stored state that is no state) where
     /// ``RecordState/init(stateJSON:)`` gives `nil` for a document of this shape.
     mutating func parseStoredState() throws -> RecordState? {
         guard take(UInt8(ascii: "{")) else { throw Unusual() }
         var fields: [String: [FieldValue]]?
         var version: VersionVector?
+        var dots: AppliedDots?
         var first = true
         while let key = try nextKey(first: &first) {
             switch key {
+            case "dots":
+                guard dots == nil else { throw Unusual() }
+                dots = try parseStoredDots()
             case "fields":
                 guard fields == nil else { throw Unusual() }
                 fields = try parseStoredFields()
@@ -146,7 +169,26 @@ extension JSONParser.Cursor {
         skipSpace()
         guard i == buffer.count else { throw Unusual() }
         guard let fields, let version else { return nil }
-        return RecordState(fields: fields, version: version)
+        return RecordState(fields: fields, version: version, applied: dots ?? AppliedDots())
+    }
+
+    /// `{"dev-b":[2,7],…}`.
+    private mutating func parseStoredDots() throws -> AppliedDots {
+        guard take(UInt8(ascii: "{")) else { throw Unusual() }
+        var counters: [String: [Int64]] = [:]
+        var first = true
+        while let replica = try nextKey(first: &first) {
+            guard counters[replica] == nil, take(UInt8(ascii: "[")) else { throw Unusual() }
+            var list: [Int64] = []
+            if !take(UInt8(ascii: "]")) {
+                repeat {
+                    list.append(try wholeNumber())
+                } while take(UInt8(ascii: ","))
+                guard take(UInt8(ascii: "]")) else { throw Unusual() }
+            }
+            counters[replica] = list
+        }
+        return AppliedDots(counters: counters)
     }
 
     private mutating func parseStoredVersion() throws -> VersionVector {

@@ -20,6 +20,9 @@ public struct FleetReport: Sendable {
     public var pushes = 0
     public var p50 = 0.0, p95 = 0.0, p99 = 0.0
     public var faults: [String: Int] = [:]
+    /// Forged writes sent by the `forge` fault, and how many the server rejected (all
+    /// must be: one accepted is a server bug, and the run is not ok).
+    public var forgedSent = 0, forgedRejected = 0
     public var serverRecords = 0
     public var serverPositions = 0
     public var recordsInConflict = 0
@@ -36,7 +39,7 @@ public struct FleetReport: Sendable {
     }
 
     public var converged: Bool { divergentDevices == 0 && devicesNotDrained == 0 }
-    public var ok: Bool { lost == 0 && converged }
+    public var ok: Bool { lost == 0 && converged && forgedRejected == forgedSent }
     /// Writes per second of the sync phase (push rounds and the final pull).
     public var throughput: Double { syncSeconds > 0 ? Double(writes) / syncSeconds : 0 }
 
@@ -51,6 +54,7 @@ public struct FleetReport: Sendable {
             "rounds": n(rounds), "failedSyncs": n(failedSyncs), "pushes": n(pushes),
             "pushLatencyMs": .object(["p50": r(p50), "p95": r(p95), "p99": r(p99)]),
             "faults": .object(faults.mapValues { n($0) }),
+            "forged": .object(["sent": n(forgedSent), "rejected": n(forgedRejected)]),
             "throughput": r(throughput),
             "seconds": .object(["setup": r(setupSeconds), "work": r(workSeconds), "sync": r(syncSeconds), "check": r(checkSeconds)]),
             "syncDeviceSeconds": .object(["pushWait": r(pushWaitSeconds), "pullWait": r(pullWaitSeconds), "store": r(storeSeconds)]),
@@ -72,6 +76,7 @@ public struct FleetReport: Sendable {
             "sync        : \(s(syncSeconds)) s end to end, \(f(throughput)) writes/s, \(rounds) rounds, \(failedSyncs) failed syncs retried",
             "push latency: p50 \(f(p50)) ms, p95 \(f(p95)) ms, p99 \(f(p99)) ms (\(pushes) answered pushes of <= \(options.batchSize) items)",
             "faults      : \(faults.isEmpty ? "none" : faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))",
+            "forged      : \(forgedSent) forged writes sent, \(forgedRejected) rejected\(forgedRejected == forgedSent ? "" : " (\(forgedSent - forgedRejected) ACCEPTED)")",
             "phases      : setup \(s(setupSeconds)) s, offline work \(s(workSeconds)) s, sync \(s(syncSeconds)) s, check \(s(checkSeconds)) s",
             "sync time   : device-seconds waiting for pushes \(s(pushWaitSeconds)), for pulls \(s(pullWaitSeconds)), in the stores \(s(storeSeconds)) (\(options.concurrency) devices at once)",
             "converged   : \(converged ? "yes" : "NO (\(divergentDevices) devices differ, \(devicesNotDrained) not drained)")",

@@ -158,6 +158,7 @@ public final class FleetSimulator: Sendable {
         report.p95 = latencies.percentile(95)
         report.p99 = latencies.percentile(99)
         report.faults = Dictionary(uniqueKeysWithValues: faults.snapshot.map { ($0.key.rawValue, $0.value) })
+        (report.forgedSent, report.forgedRejected) = faults.forgedWrites
 
         // Check.
         clock = ContinuousClock.now

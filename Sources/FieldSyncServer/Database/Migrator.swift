@@ -18,9 +18,10 @@ public struct Migrator: Sendable {
         self.logger = logger
     }
 
-    /// Applies what is missing; returns the names applied now.
+    /// Applies what is missing (up to and including `version`, when given: tests build
+    /// a database as an earlier release left it); returns the names applied now.
     @discardableResult
-    public func migrate() async throws -> [String] {
+    public func migrate(upTo version: Int? = nil) async throws -> [String] {
         let logger = self.logger
         // Not a request: creating PostGIS on a busy machine may take longer than the request deadline.
         return try await database.transaction(timeout: .seconds(300)) { connection in
@@ -36,7 +37,7 @@ public struct Migrator: Sendable {
             let done = Set(try await connection.query("SELECT version FROM schema_migrations", logger: logger)
                 .collect { try $0.decode(Int32.self) })
             var applied: [String] = []
-            for migration in EmbeddedMigrations.all where !done.contains(Int32(migration.version)) {
+            for migration in EmbeddedMigrations.all where !done.contains(Int32(migration.version)) && migration.version <= (version ?? .max) {
                 logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
                 // Migration text is our own, from Schemas/migrations: no binds. The
                 // extended protocol takes one statement at a time.

@@ -94,10 +94,10 @@ struct OrgUnitWriter {
         // 3. Content: required fields, references.
         if creating {
             if w.changes["name"] == nil || w.changes["name"]?.isNull == true {
-                throw reject(ErrorCode.invalidRequest, "name is required when an org unit is created", "\(item.path).changes.name")
+                throw reject(ErrorCode.invalidField, "name is required when an org unit is created", "\(item.path).changes.name")
             }
         } else if w.changes.isEmpty {
-            throw reject(ErrorCode.invalidRequest, "changes may be empty only on the write that creates a record", "\(item.path).changes")
+            throw reject(ErrorCode.invalidField, "changes may be empty only on the write that creates a record", "\(item.path).changes")
         }
         let parentField = "\(item.path).changes.parentId"
         if let p = w.changes["parentId"] ?? (creating ? JSONValue.null : nil) {
@@ -113,7 +113,7 @@ struct OrgUnitWriter {
                     throw reject(ErrorCode.invalidParent, "org unit \(id.lowercased) can't move under itself or its own descendant", parentField)
                 }
             } else if role != .admin {
-                throw reject(creating ? ErrorCode.invalidRequest : ErrorCode.forbidden,
+                throw reject(creating ? ErrorCode.invalidField : ErrorCode.forbidden,
                              creating ? "parentId is required: only admins create root org units" : "only admins make an org unit a root", parentField)
             }
         }

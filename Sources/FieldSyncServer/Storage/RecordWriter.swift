@@ -3,15 +3,14 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Applies a batch's `entity` and `instance` writes inside the push transaction.
+/// Loads and writes a batch's `entity` and `instance` records inside the push
+/// transaction; what happens to each item is decided in FieldSyncCore
+/// (``PushDecision/decide(_:records:references:project:projects:)``), without I/O.
 ///
 /// Concurrency: before reading, the batch takes a transaction-scoped advisory lock on
 /// every record it touches, in sorted order, so concurrent batches (from any number of
 /// connections or server processes) serialise per record without deadlocks, and no
 /// update is lost between the read of a state and its write.
-///
-/// Order: entities before instances (instances may reference entities of the same
-/// batch); within a kind, items apply in the order sent. Results go back by index.
 struct RecordWriter {
     let account: UUID
     let project: UUID
@@ -21,13 +20,8 @@ struct RecordWriter {
     let scope: PullQuery.Scope
     let logger: Logger
 
-    struct Loaded {
-        var state: RecordState
-        var projectId: UUID
-        var fixed: [String: JSONValue]
-        var isNew: Bool
-        var attachments: [VersionedItem.Attachment]
-    }
+    typealias Loaded = LoadedRecord
+    typealias FormInfo = PushForm
 
     /// The advisory-lock keys of the records `items` touch, sorted: every batch takes
     /// them in this order (the push in `SyncController.claimBatch`, or ``process(_:on:locked:)``),
@@ -48,141 +42,28 @@ struct RecordWriter {
         }
         // The loads run in a statement after the one that took the locks: under READ
         // COMMITTED it sees every write of the batches that held them before us.
-        var records: [ItemKind: [UUID: Loaded]] = [.entity: [:], .instance: [:]]
         let entityIds = Array(Set(items.filter { $0.item.kind == .entity }.map(\.item.id) + items.compactMap { $0.item.uuid("entityId") }))
         let instanceIds = items.filter { $0.item.kind == .instance }.map(\.item.id)
         let itemUnits = Array(Set(items.compactMap { $0.item.uuid("orgUnitId") }))
         let typeIds = Array(Set(items.compactMap { $0.item.uuid("entityTypeId") }))
         let (entities, units, knownTypes) = try await loadEntitiesAndReferences(
             entityIds: entityIds, instanceIds: instanceIds, unitIds: itemUnits, typeIds: typeIds, on: c)
-        records[.entity] = entities
-        records[.instance] = instanceIds.isEmpty ? [:] : try await loadInstances(instanceIds, on: c)
-
+        let instances = instanceIds.isEmpty ? [:] : try await loadInstances(instanceIds, on: c)
         let forms = try await loadForms(items.compactMap { $0.item.fixed["formId"]?.stringValue }, on: c)
 
-        var results: [Int: PushResult] = [:]
-        var touched: [ItemKind: Set<UUID>] = [.entity: [], .instance: []]
-        var writes: [(VersionedItem, Int)] = []
-        let ordered = items.filter { $0.item.kind == .entity } + items.filter { $0.item.kind == .instance }
-        for (index, item) in ordered {
-            let kindName = item.kind.rawValue
-            var record = records[item.kind]?[item.id] ?? Loaded(state: RecordState(), projectId: project, fixed: [:], isNew: true, attachments: [])
-            func reject(_ e: ItemError) { results[index] = .rejected(id: item.id.lowercased, kind: kindName, e) }
-            // A record of the account outside the caller's org units or projects: `forbidden`
-            // before anything else, so the answer tells nothing of its version or place.
-            if !record.state.isEmpty {
-                let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(text:))
-                let inUnits = unit.flatMap { units[$0] } ?? false
-                if !inUnits || (record.projectId != project && !scope.projects.contains(record.projectId)) {
-                    reject(ItemError(code: ErrorCode.forbidden, message: "this record is outside your org units or projects", field: "\(item.path).id"))
-                    continue
-                }
-            }
-            let check = record.state.check(item.write)
-            switch check {
-            case .duplicate:
-                results[index] = PushResult(id: item.id.lowercased, kind: kindName, status: .unchanged, version: record.state.version.json)
-                continue
-            case .outOfOrder, .invalidVersion:
-                reject(ItemError(code: check.errorCode!, message: check.message!, field: "\(item.path).base"))
-                continue
-            case .ok:
-                break
-            }
-            let creating = record.state.isEmpty
-            if let problem = record.state.shapeError(of: item.write) {
-                reject(ItemError.invalidRequest(problem, field: "\(item.path).changes"))
-                continue
-            }
-            // Fixed attributes: set by the creating write, never changed after.
-            if !creating {
-                if let name = VersionedItem.fixedAttributes(of: item.kind).first(where: { item.fixed[$0] != nil && item.fixed[$0] != record.fixed[$0] }) {
-                    reject(ItemError(code: ErrorCode.immutableField, message: "\(name) is fixed when the record is created; it is \(record.fixed[name].map { JSONWriter.string($0) } ?? "unset")", field: "\(item.path).\(name)"))
-                    continue
-                }
-            } else {
-                record.fixed = item.fixed
-            }
-            if let e = validateReferences(item, record: record, creating: creating, units: units, knownTypes: knownTypes, forms: forms, entities: records[.entity] ?? [:]) {
-                reject(e)
-                continue
-            }
-            if !creating, record.projectId != project, !scope.projects.contains(record.projectId) {
-                reject(ItemError(code: ErrorCode.forbidden, message: "this record belongs to a project you are not in", field: "\(item.path).id"))
-                continue
-            }
-            if item.kind == .instance, let formKey = record.fixed["formId"]?.stringValue, let version = record.fixed["formVersion"]?.stringValue,
-               let schema = forms[formKey]?.versions[version].flatMap({ FormSchema(fields: $0) }),
-               let e = schema.check(item.write.changes, creating: creating, path: item.path) {
-                reject(e)
-                continue
-            }
-            if let list = item.attachments {
-                var byName = Dictionary(record.attachments.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
-                for a in list { byName[a.name] = a }
-                record.attachments = byName.values.sorted { $0.name < $1.name }
-            }
-            let outcome = record.state.apply(item.write)
-            records[item.kind]![item.id] = record
-            touched[item.kind]!.insert(item.id)
-            writes.append((item, index))
-            results[index] = PushResult(id: item.id.lowercased, kind: kindName, status: outcome.pushStatus, version: record.state.version.json)
+        let decision = PushDecision.decide(
+            items, records: [.entity: entities, .instance: instances],
+            references: PushReferences(units: units, entityTypes: knownTypes, forms: forms),
+            project: project, projects: Set(scope.projects))
+        func rows(_ kind: ItemKind) -> [(UUID, Loaded)] {
+            let records = decision.records[kind] ?? [:]
+            return (decision.touched[kind] ?? []).compactMap { id in records[id].map { (id, $0) } }
         }
         // Entities and the write log of every applied write (any kind) in one statement,
         // then instances (their own statements, only when the batch has some).
-        try await flushEntities(touched[.entity]!.compactMap { id in records[.entity]![id].map { (id, $0) } }, log: writes.map(\.0), on: c)
-        try await flushInstances(touched[.instance]!.compactMap { id in records[.instance]![id].map { (id, $0) } }, forms: forms, on: c)
-        return results
-    }
-
-    // MARK: checks
-
-    struct FormInfo {
-        var id: UUID
-        var formId: String
-        var versions: [String: JSONValue]
-    }
-
-    func validateReferences(_ item: VersionedItem, record: Loaded, creating: Bool, units: [UUID: Bool], knownTypes: Set<UUID>,
-                            forms: [String: FormInfo], entities: [UUID: Loaded]) -> ItemError? {
-        let path = item.path
-        func unknown(_ name: String, _ what: String) -> ItemError {
-            ItemError(code: ErrorCode.unknownReference, message: "\(what) does not exist", field: "\(path).\(name)")
-        }
-        let required: [String] = item.kind == .entity ? ["entityTypeId", "orgUnitId"] : ["formId", "formVersion", "orgUnitId"]
-        if creating {
-            for name in required where record.fixed[name] == nil {
-                return ItemError.invalidRequest("\(name) is required when a record is created", field: "\(path).\(name)")
-            }
-        }
-        if let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(text:)) {
-            guard let inScope = units[unit] else { return unknown("orgUnitId", "org unit \(unit.lowercased)") }
-            if !inScope {
-                return ItemError(code: ErrorCode.forbiddenReference, message: "org unit \(unit.lowercased) is outside your org units", field: "\(path).orgUnitId")
-            }
-        }
-        switch item.kind {
-        case .entity:
-            if creating, let t = record.fixed["entityTypeId"]?.stringValue.flatMap(UUID.init(text:)), !knownTypes.contains(t) {
-                return unknown("entityTypeId", "entity type \(t.lowercased)")
-            }
-        case .instance:
-            if creating {
-                let key = record.fixed["formId"]?.stringValue ?? ""
-                guard let form = forms[key] else { return unknown("formId", "form \(key)") }
-                let version = record.fixed["formVersion"]?.stringValue ?? ""
-                if form.versions[version] == nil { return unknown("formVersion", "version \(version) of form \(key)") }
-                if let e = record.fixed["entityId"]?.stringValue.flatMap(UUID.init(text:)) {
-                    guard let entity = entities[e], !entity.state.isEmpty else { return unknown("entityId", "entity \(e.lowercased)") }
-                    if let eu = entity.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(text:)), units[eu] == false {
-                        return ItemError(code: ErrorCode.forbiddenReference, message: "entity \(e.lowercased) is outside your org units", field: "\(path).entityId")
-                    }
-                }
-            }
-        default:
-            break
-        }
-        return nil
+        try await flushEntities(rows(.entity), log: decision.applied, on: c)
+        try await flushInstances(rows(.instance), forms: forms, on: c)
+        return decision.results
     }
 
     // MARK: loading
