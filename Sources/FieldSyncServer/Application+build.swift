@@ -1,6 +1,5 @@
 import FieldSyncCore
 import Foundation
-import HTTPTypes
 import Hummingbird
 import Logging
 import Metrics
@@ -17,7 +16,8 @@ public enum FieldSyncMetrics {
     }()
 }
 
-/// Builds the whole server: database (embedded or from the URL), migrations, routes.
+/// Builds the whole server: database (embedded or from the URL), migrations, routes
+/// (``buildRouter(database:migrator:auth:config:logger:)``).
 /// The one composition root: `fieldsync-server` and the tests both call it.
 public func buildApplication(
     configuration config: ServerConfiguration,
@@ -45,28 +45,7 @@ public func buildApplication(
     let migrator = Migrator(database: database, logger: logger)
     let auth = AuthStore(database: database, logger: logger)
 
-    let router = Router(context: AppRequestContext.self)
-    router.add(middleware: ErrorMiddleware())
-    router.add(middleware: MetricsMiddleware())
-    router.add(middleware: LogRequestsMiddleware(.debug))
-    HealthController(database: database, migrator: migrator, registry: FieldSyncMetrics.registry).addRoutes(to: router)
-
-    let v1 = router.group("v1")
-    let authController = AuthController(auth: auth, config: config)
-    authController.addOpenRoutes(to: v1)
-    let secured = v1.group().add(middleware: AuthMiddleware(auth: auth))
-    authController.addRoutes(to: secured)
-    AdminController(database: database, config: config, logger: logger).addRoutes(to: secured)
-    DeviceController(database: database, config: config, logger: logger).addRoutes(to: secured)
-    let sync = SyncController(database: database, config: config, logger: logger)
-    sync.addRoutes(to: secured)
-    ConflictController(database: database, config: config, logger: logger, sync: sync).addRoutes(to: secured)
-    AttachmentController(database: database, config: config, logger: logger).addRoutes(to: secured)
-    CatalogController(database: database, config: config, logger: logger).addRoutes(to: secured)
-    OrgUnitController(database: database, config: config, logger: logger).addRoutes(to: secured)
-    // Added after every route, so it wraps only the "no route" responder: a path that
-    // exists with other methods answers 405 with `Allow` instead of 404.
-    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.path.description, $0.method) }))
+    let router = buildRouter(database: database, migrator: migrator, auth: auth, config: config, logger: logger)
 
     var app = Application(
         router: router,
@@ -77,57 +56,6 @@ public func buildApplication(
         await Bootstrap(migrator: migrator, auth: auth, config: config, logger: logger).run()
     }
     return app
-}
-
-/// Answers a request whose path is routed but not with its method: 405
-/// `method_not_allowed` with `Allow` listing that path's methods (RFC 9110 §15.5.6).
-/// Runs only for requests no route took (see where ``buildApplication`` adds it), before
-/// authentication: the methods of a path are no secret.
-struct MethodNotAllowedMiddleware: RouterMiddleware {
-    typealias Context = AppRequestContext
-    /// Each routed path as segments (`nil` for a `{capture}`) with its methods.
-    let paths: [(segments: [Substring?], methods: [HTTPRequest.Method])]
-
-    init(routes: [(path: String, method: HTTPRequest.Method)]) {
-        var byPath: [String: [HTTPRequest.Method]] = [:]
-        var order: [String] = []
-        for (path, method) in routes {
-            if byPath[path] == nil { order.append(path) }
-            byPath[path, default: []].append(method)
-        }
-        paths = order.map { path in
-            let segments = path.split(separator: "/").map { $0.hasPrefix("{") || $0.hasPrefix(":") ? nil : $0 }
-            return (segments, byPath[path] ?? [])
-        }
-    }
-
-    /// The methods routed for `path`, sorted; empty when no route has this path. Like the
-    /// router, a constant segment wins over a capture (`/v1/users/me` is not
-    /// `/v1/users/{id}`), so the most specific matching path alone counts.
-    func methods(for path: String) -> [HTTPRequest.Method] {
-        let parts = path.split(separator: "/")
-        var best: (rank: [Bool], methods: [HTTPRequest.Method])?
-        for (segments, methods) in paths where segments.count == parts.count {
-            guard zip(segments, parts).allSatisfy({ $0 == nil || $0 == $1 }) else { continue }
-            let rank = segments.map { $0 != nil }
-            guard let b = best else { best = (rank, methods); continue }
-            if rank == b.rank {
-                best = (rank, b.methods + methods)
-            } else if let (mine, theirs) = zip(rank, b.rank).first(where: { $0 != $1 }), mine && !theirs {
-                // At the first segment where they differ, this path has the constant.
-                best = (rank, methods)
-            }
-        }
-        return Set((best?.methods ?? []).map(\.rawValue)).sorted().compactMap { HTTPRequest.Method($0) }
-    }
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let allowed = methods(for: request.uri.path)
-        guard !allowed.isEmpty, !allowed.contains(request.method) else { return try await next(request, context) }
-        let list = allowed.map(\.rawValue).joined(separator: ", ")
-        throw APIError(.methodNotAllowed, code: "method_not_allowed", message: "\(request.uri.path) answers \(list), not \(request.method.rawValue)",
-                       headers: [.allow: list])
-    }
 }
 
 /// Start-up work that needs the database: migrations and the superuser. Retries while
