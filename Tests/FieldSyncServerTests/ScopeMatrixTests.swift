@@ -225,6 +225,12 @@ struct ScopeMatrixTests {
         return rows
     }
 
+    /// Every row of the matrix, in the order it runs; RouteListTests checks they reach every route.
+    /// Org-unit endpoints (tree, changes, review, summary) run first: the other rows resolve conflicts and revoke a token.
+    static func allRows(_ w: ScopeWorld, _ p: Proposals) -> [Row] {
+        orgUnitRows(w, p) + rows(w)
+    }
+
     @Test("every endpoint answers each role, account and subtree as the protocol says, and leaks nothing of the other side")
     func matrix() async throws {
         let url = try await TestDatabase.migrated()
@@ -237,8 +243,7 @@ struct ScopeMatrixTests {
                 outside: try await Self.propose(w, w.a.agent2, under: w.a.v2, name: "propout-\(w.a.mark)"),
                 other: try await Self.propose(w, w.b.agent, under: w.b.v1, name: "prop-\(w.b.mark)"),
                 insideName: "propin-\(w.a.mark)", outsideName: "propout-\(w.a.mark)")
-            // Org-unit endpoints (tree, changes, review, summary) run first: the other rows resolve conflicts and revoke a token.
-            let rows = Self.orgUnitRows(w, p) + Self.rows(w)
+            let rows = Self.allRows(w, p)
             for row in rows {
                 try await Self.run(row, w: w, token: tokens[row.who])
             }
