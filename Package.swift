@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FieldSyncGeometry", targets: ["FieldSyncGeometry"]),
         .library(name: "FieldSyncServer", targets: ["FieldSyncServer"]),
         .library(name: "FieldSyncClient", targets: ["FieldSyncClient"]),
+        .library(name: "FieldSyncODK", targets: ["FieldSyncODK"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -39,6 +40,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Wire types and sync semantics. No I/O: shared by server and CLI.
         .target(name: "FieldSyncCore"),
+        // ODK: XForms, submissions, OpenRosa documents, multipart bodies. Pure: no I/O (issue 14).
+        .target(name: "FieldSyncODK", dependencies: ["FieldSyncCore"]),
         // GEOS: validation, repair, simplification; values cross threads as WKB.
         .target(name: "FieldSyncGeometry", dependencies: ["CGEOS", "FieldSyncCore"]),
         .target(
