@@ -61,8 +61,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ]
+            ],
+            plugins: ["EmbedMigrations"]
         ),
+        // Schemas/migrations/*.sql compiled into FieldSyncServer at build time.
+        .plugin(name: "EmbedMigrations", capability: .buildTool(), dependencies: ["EmbedMigrationsTool"]),
+        .executableTarget(name: "EmbedMigrationsTool", path: "Plugins/EmbedMigrationsTool"),
         .executableTarget(
             name: "FieldSyncServerMain",
             dependencies: [

@@ -2,6 +2,18 @@ import Foundation
 import Logging
 import PostgresNIO
 
+/// The SQL migrations compiled into the binary, so the server needs no files beside it.
+/// ``all`` is generated at build time from `Schemas/migrations/*.sql` by the
+/// EmbedMigrations plugin (Plugins/EmbedMigrations): the SQL files are the only copy.
+public enum EmbeddedMigrations {
+    /// One migration file: `version` is the number its name starts with.
+    public struct Migration: Sendable {
+        public let version: Int
+        public let name: String
+        public let sql: String
+    }
+}
+
 /// Applies `Schemas/migrations/*.sql` (embedded in ``EmbeddedMigrations``) in order,
 /// each once, recording them in `schema_migrations`. Safe when several servers start
 /// at once: everything happens in one transaction holding an advisory lock, so a
