@@ -19,18 +19,29 @@ public enum FieldSyncMetrics {
 /// Builds the whole server: database (embedded or from the URL), migrations, routes
 /// (``buildRouter(database:migrator:auth:config:logger:)``).
 /// The one composition root: `fieldsync-server` and the tests both call it.
+///
+/// Nothing here touches the database or starts a process: the work runs as services of the
+/// application's group, started together and shut down in reverse order, so the server
+/// stops first, then the bootstrap, then the pool, then the embedded cluster:
+/// - ``EmbeddedPostgres`` (without a URL): creates or adopts the cluster, stops it at the end;
+/// - the `PostgresClient` pool;
+/// - ``BootstrapService``: migrations and the superuser once the database answers, retried
+///   while it does not (requests answer 503 meanwhile). The HTTP server listens after its
+///   first round of attempts.
 public func buildApplication(
     configuration config: ServerConfiguration,
     logger: Logger = Logger(label: "fieldsync")
 ) async throws -> some ApplicationProtocol {
     var services: [any Service] = []
     let clientConfiguration: PostgresClient.Configuration
+    var databaseStarted: StartupSignal?
     if let url = config.databaseURL {
         clientConfiguration = try DatabaseURL.configuration(from: url)
     } else {
         let embedded = try EmbeddedPostgres(dataDirectory: config.dataDirectory, logger: logger)
-        let connection = try await embedded.start()
+        let connection = embedded.connection
         services.append(embedded)
+        databaseStarted = embedded.started
         clientConfiguration = PostgresClient.Configuration(
             unixSocketPath: connection.socketPath, username: connection.username, password: nil, database: connection.database)
         logger.info("using the embedded database", metadata: ["socket": "\(connection.socketDirectory)"])
@@ -44,6 +55,8 @@ public func buildApplication(
     let database = Database(client: client, timeout: config.databaseTimeout, logger: logger, endpoint: DatabaseEndpoint(options))
     let migrator = Migrator(database: database, logger: logger)
     let auth = AuthStore(database: database, logger: logger)
+    let bootstrap = BootstrapService(migrator: migrator, auth: auth, config: config, logger: logger, databaseStarted: databaseStarted)
+    services.append(bootstrap)
 
     let router = buildRouter(database: database, migrator: migrator, auth: auth, config: config, logger: logger)
 
@@ -53,52 +66,9 @@ public func buildApplication(
         services: services,
         logger: logger)
     app.beforeServerStarts {
-        await Bootstrap(migrator: migrator, auth: auth, config: config, logger: logger).run()
+        await bootstrap.firstRound.wait()
+        // A group that is failing (the embedded cluster did not start) does not listen at all.
+        try Task.checkCancellation()
     }
     return app
-}
-
-/// Start-up work that needs the database: migrations and the superuser. Retries while
-/// the database is unreachable (the server answers 503 meanwhile) and never throws, so
-/// a database that comes up late is picked up by itself.
-struct Bootstrap: Sendable {
-    let migrator: Migrator
-    let auth: AuthStore
-    let config: ServerConfiguration
-    let logger: Logger
-
-    func run() async {
-        if await attempt() { return }
-        logger.warning("the database is not ready; the server will keep trying in the background")
-        Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(2))
-                if await attempt() { return }
-            }
-        }
-    }
-
-    func attempt() async -> Bool {
-        for _ in 0..<3 {
-            // A database that does not answer at all is retried later, not waited for.
-            guard await migrator.database.ping(timeout: .seconds(3)) else {
-                try? await Task.sleep(for: .milliseconds(500))
-                continue
-            }
-            do {
-                let applied = try await migrator.migrate()
-                if !applied.isEmpty { logger.info("migrations applied", metadata: ["migrations": "\(applied)"]) }
-                if let user = config.adminUser, let password = config.adminPassword {
-                    if try await auth.ensureSuperuser(username: user, password: password) {
-                        logger.notice("superuser created", metadata: ["username": "\(user)"])
-                    }
-                }
-                return true
-            } catch {
-                logger.warning("database start-up work failed", metadata: ["error": "\(String(reflecting: error))"])
-                try? await Task.sleep(for: .milliseconds(500))
-            }
-        }
-        return false
-    }
 }

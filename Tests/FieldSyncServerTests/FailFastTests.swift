@@ -115,41 +115,47 @@ struct FailFastTests {
         let logger = Self.quietLogger
         let embedded = try EmbeddedPostgres(dataDirectory: dir.path, logger: logger)
         _ = try await embedded.start()
-        defer { embedded.stop() }
-        var config = ServerConfiguration()
-        config.dataDirectory = dir.path
-        config.adminUser = "root"
-        config.adminPassword = "root-password"
-        config.databaseTimeout = .seconds(5)
-        let app = try await buildApplication(configuration: config, logger: logger)
-        try await app.test(.router) { client in
-            let api = API(client: client)
-            let f = try await Fixture.make(api)
-            let push = { () async throws -> API.Reply in
-                try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: pushBody(device: f.agent.device, items: [positionItem()]))
-            }
-            #expect(try await push().status == .ok)
+        // The app adopts the cluster and stops it when it shuts down; stopped here too if the test throws first.
+        do {
+            var config = ServerConfiguration()
+            config.dataDirectory = dir.path
+            config.adminUser = "root"
+            config.adminPassword = "root-password"
+            config.databaseTimeout = .seconds(5)
+            let app = try await buildApplication(configuration: config, logger: logger)
+            try await app.test(.router) { client in
+                let api = API(client: client)
+                let f = try await Fixture.make(api)
+                let push = { () async throws -> API.Reply in
+                    try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: pushBody(device: f.agent.device, items: [positionItem()]))
+                }
+                #expect(try await push().status == .ok)
 
-            embedded.stop()
-            for attempt in 0..<6 {
-                let started = ContinuousClock.now
-                let r = try await push()
-                let took = ContinuousClock.now - started
-                #expect(r.status == .serviceUnavailable, "attempt \(attempt): \(r.text)")
-                #expect(r.errorCode == "unavailable", "attempt \(attempt)")
-                #expect(r.headers[.retryAfter] != nil, "attempt \(attempt)")
-                #expect(took < .seconds(2), "attempt \(attempt) took \(took)")
-                try await Task.sleep(for: .milliseconds(200 * attempt))
-            }
+                await embedded.stop()
+                for attempt in 0..<6 {
+                    let started = ContinuousClock.now
+                    let r = try await push()
+                    let took = ContinuousClock.now - started
+                    #expect(r.status == .serviceUnavailable, "attempt \(attempt): \(r.text)")
+                    #expect(r.errorCode == "unavailable", "attempt \(attempt)")
+                    #expect(r.headers[.retryAfter] != nil, "attempt \(attempt)")
+                    #expect(took < .seconds(2), "attempt \(attempt) took \(took)")
+                    try await Task.sleep(for: .milliseconds(200 * attempt))
+                }
 
-            _ = try await embedded.start()
-            let back = ContinuousClock.now
-            var recovered = false
-            while !recovered, ContinuousClock.now - back < .seconds(30) {
-                if try await push().status == .ok { recovered = true } else { try await Task.sleep(for: .milliseconds(200)) }
+                _ = try await embedded.start()
+                let back = ContinuousClock.now
+                var recovered = false
+                while !recovered, ContinuousClock.now - back < .seconds(30) {
+                    if try await push().status == .ok { recovered = true } else { try await Task.sleep(for: .milliseconds(200)) }
+                }
+                #expect(recovered, "the server did not recover within 30 s of the database's return")
+                #expect(try await api.call(.get, "/readyz").status == .ok)
             }
-            #expect(recovered, "the server did not recover within 30 s of the database's return")
-            #expect(try await api.call(.get, "/readyz").status == .ok)
+        } catch {
+            await embedded.stop()
+            throw error
         }
+        await embedded.stop()
     }
 }

@@ -58,10 +58,10 @@ struct OperationsTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let dir = root.appendingPathComponent("Schemas/migrations")
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".sql") }.sorted()
-        #expect(files == EmbeddedMigrations.all.map(\.name), "run scripts/embed-migrations.py")
+        #expect(files == EmbeddedMigrations.all.map(\.name), "the EmbedMigrations plugin embeds every file of Schemas/migrations")
         for m in EmbeddedMigrations.all {
             let text = try String(contentsOf: dir.appendingPathComponent(m.name), encoding: .utf8)
-            #expect(text == m.sql, "\(m.name) changed: run scripts/embed-migrations.py")
+            #expect(text == m.sql, "\(m.name) is embedded as it is in Schemas/migrations")
         }
     }
 
@@ -127,7 +127,7 @@ struct EmbeddedDatabaseTests {
         try await app.test(.router) { client in
             let api = API(client: client)
             _ = try await api.signIn("root", "root-password")
-            embedded.stop()
+            await embedded.stop()
             let started = ContinuousClock.now
             let down = try await api.call(.post, "/v1/auth/token", json: .object(["username": .string("root"), "password": .string("root-password")]))
             #expect(down.status == .serviceUnavailable)
@@ -143,6 +143,6 @@ struct EmbeddedDatabaseTests {
             _ = try await api.signIn("root", "root-password")
         }
         // Graceful shutdown of the app stopped the cluster.
-        #expect(try !embedded.isRunning())
+        #expect(try await embedded.isRunning() == false)
     }
 }

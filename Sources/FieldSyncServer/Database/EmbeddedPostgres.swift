@@ -1,6 +1,14 @@
 import Foundation
 import Logging
+import NIOPosix
+import PostgresNIO
 import ServiceLifecycle
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 /// The server's own PostgreSQL + PostGIS cluster, used when no `FIELDSYNC_DATABASE_URL`
 /// is given: created on first start under the data directory, adopted or restarted
@@ -11,6 +19,10 @@ import ServiceLifecycle
 /// permissions 0700: only the OS user owning the cluster (and root) can connect. When
 /// the server runs as root, the cluster runs as the `postgres` user, because PostgreSQL
 /// refuses to run as root.
+///
+/// As a `Service` (``run()``) it starts the cluster, opens ``started`` (the bootstrap
+/// service waits for it), and stops the cluster when the group shuts down: it comes
+/// first in the group, so it is shut down last, after the connection pool.
 public struct EmbeddedPostgres: Service {
     /// Where things are.
     public struct Layout: Sendable {
@@ -35,6 +47,8 @@ public struct EmbeddedPostgres: Service {
     let runAsUser: String?
     let ownerName: String
     let logger: Logger
+    /// Opened when ``run()`` has started the cluster.
+    let started = StartupSignal()
     public static let databaseName = "fieldsync"
 
     /// Finds PostgreSQL 15 and PostGIS; throws a one-sentence error saying what to install.
@@ -61,11 +75,31 @@ public struct EmbeddedPostgres: Service {
             ownerName = "postgres"
         } else {
             runAsUser = nil
-            ownerName = String(cString: getpwuid(geteuid()).pointee.pw_name)
+            guard let entry = getpwuid(geteuid()) else {
+                throw ConfigurationError("The user id \(geteuid()) has no name in the user database, which the embedded database needs: set FIELDSYNC_DATABASE_URL.")
+            }
+            ownerName = String(cString: entry.pointee.pw_name)
         }
         if layout.socketPath.utf8.count > 107 {
             throw ConfigurationError("FIELDSYNC_DATA_DIR \(root.path) is too deep for a unix socket path (107 bytes at most): choose a shorter path.")
         }
+    }
+
+    /// How to connect; known before the cluster runs (the socket is at a fixed place).
+    public var connection: Connection {
+        Connection(socketPath: layout.socketPath, socketDirectory: layout.socketDirectory.path, username: ownerName, database: Self.databaseName)
+    }
+
+    /// Starts the cluster, then waits for graceful shutdown and stops it (fast mode: open
+    /// sessions are ended, everything committed is on disk). A cluster that does not start
+    /// throws, which ends the server with that sentence.
+    public func run() async throws {
+        // On failure `started` stays closed: the error cancels the group, which ends the waits.
+        _ = try await start()
+        started.open()
+        try? await gracefulShutdown()
+        // Also when the group is cancelled: the stop must run to its end, not be torn down.
+        await Task { await stop() }.value
     }
 
     /// Creates the cluster if needed, starts it (or adopts a running one), creates the
@@ -75,17 +109,17 @@ public struct EmbeddedPostgres: Service {
         try fm.createDirectory(at: layout.root, withIntermediateDirectories: true)
         try fm.createDirectory(at: layout.socketDirectory, withIntermediateDirectories: true)
         if let user = runAsUser {
-            try run("/bin/chown", [user, layout.root.path, layout.socketDirectory.path])
-            try run("/bin/chmod", ["0700", layout.root.path, layout.socketDirectory.path])
+            try await run("/bin/chown", [user, layout.root.path, layout.socketDirectory.path])
+            try await run("/bin/chmod", ["0700", layout.root.path, layout.socketDirectory.path])
             // The postgres user must be able to reach the folder.
-            if (try? runAs(user, "/usr/bin/test", ["-w", layout.root.path])) == nil {
+            if try await runAs(user, "/usr/bin/test", ["-w", layout.root.path], allowFailure: true) != 0 {
                 throw ConfigurationError("The postgres user cannot reach \(layout.root.path) (a parent folder is private): set FIELDSYNC_DATA_DIR to a path it can reach, e.g. /var/lib/fieldsync.")
             }
         }
         if !fm.fileExists(atPath: layout.cluster.appendingPathComponent("PG_VERSION").path) {
             logger.info("creating the embedded database cluster", metadata: ["path": "\(layout.cluster.path)"])
             try? fm.removeItem(at: layout.cluster)
-            try runAs(runAsUser, binaries.appendingPathComponent("initdb").path, [
+            try await runAs(runAsUser, binaries.appendingPathComponent("initdb").path, [
                 "-D", layout.cluster.path, "-U", ownerName, "-E", "UTF8", "--locale=C",
                 "--auth-local=trust", "--auth-host=reject",
             ])
@@ -107,54 +141,50 @@ public struct EmbeddedPostgres: Service {
             try handle.write(contentsOf: Data(settings.utf8))
             try handle.close()
         }
-        if try isRunning() {
+        if try await isRunning() {
             logger.info("adopting the embedded database left running", metadata: ["path": "\(layout.cluster.path)"])
         } else {
-            try startCluster()
+            try await startCluster()
         }
         try await waitForSocket()
-        try createDatabaseIfMissing()
-        return Connection(socketPath: layout.socketPath, socketDirectory: layout.socketDirectory.path, username: ownerName, database: Self.databaseName)
-    }
-
-    /// Waits for graceful shutdown, then stops the cluster (fast mode: open sessions
-    /// are ended, everything committed is on disk).
-    public func run() async throws {
-        try? await gracefulShutdown()
-        stop()
+        try await createDatabaseIfMissing()
+        return connection
     }
 
     /// Stops the cluster if it runs.
-    public func stop() {
+    public func stop() async {
         logger.info("stopping the embedded database")
         do {
-            try runAs(runAsUser, binaries.appendingPathComponent("pg_ctl").path, ["-D", layout.cluster.path, "-m", "fast", "-w", "-t", "60", "stop"])
+            try await runAs(runAsUser, binaries.appendingPathComponent("pg_ctl").path, ["-D", layout.cluster.path, "-m", "fast", "-w", "-t", "60", "stop"])
         } catch {
             logger.warning("stopping the embedded database failed", metadata: ["error": "\(error)"])
         }
     }
 
-    func isRunning() throws -> Bool {
-        let status = try runAs(runAsUser, binaries.appendingPathComponent("pg_ctl").path, ["-D", layout.cluster.path, "status"], allowFailure: true)
+    /// Whether a postmaster runs on the cluster (`pg_ctl status`).
+    public func isRunning() async throws -> Bool {
+        let status = try await runAs(runAsUser, binaries.appendingPathComponent("pg_ctl").path, ["-D", layout.cluster.path, "status"], allowFailure: true)
         return status == 0
     }
 
-    func startCluster() throws {
+    func startCluster() async throws {
         logger.info("starting the embedded database", metadata: ["path": "\(layout.cluster.path)"])
+        // With `-l` the postmaster writes to the log file, not to our pipe, so the output of
+        // pg_ctl ends when pg_ctl does.
         let args = ["-D", layout.cluster.path, "-l", layout.logFile.path, "-w", "-t", "120", "start"]
-        if runAsUser != nil, !FileManager.default.fileExists(atPath: layout.logFile.path) {
+        if let user = runAsUser, !FileManager.default.fileExists(atPath: layout.logFile.path) {
             _ = FileManager.default.createFile(atPath: layout.logFile.path, contents: nil)
-            try run("/bin/chown", [runAsUser!, layout.logFile.path])
+            try await run("/bin/chown", [user, layout.logFile.path])
         }
         do {
-            try runAs(runAsUser, binaries.appendingPathComponent("pg_ctl").path, args)
+            try await runAs(runAsUser, binaries.appendingPathComponent("pg_ctl").path, args)
         } catch {
             // A crash can leave postmaster.pid naming a pid now used by another process.
             let pidFile = layout.cluster.appendingPathComponent("postmaster.pid")
             if FileManager.default.fileExists(atPath: pidFile.path) {
                 logger.warning("removing a stale postmaster.pid and retrying")
                 try? FileManager.default.removeItem(at: pidFile)
-                try runAs(runAsUser, binaries.appendingPathComponent("pg_ctl").path, args)
+                try await runAs(runAsUser, binaries.appendingPathComponent("pg_ctl").path, args)
             } else {
                 throw ConfigurationError("The embedded database did not start; see \(layout.logFile.path).")
             }
@@ -169,41 +199,67 @@ public struct EmbeddedPostgres: Service {
         throw ConfigurationError("The embedded database started but its socket \(layout.socketPath) did not appear; see \(layout.logFile.path).")
     }
 
-    func createDatabaseIfMissing() throws {
-        let psql = binaries.appendingPathComponent("psql").path
-        let exists = try capture(psql, ["-h", layout.socketDirectory.path, "-p", "\(layout.port)", "-U", ownerName, "-d", "postgres", "-tAc",
-                                        "SELECT 1 FROM pg_database WHERE datname = '\(Self.databaseName)'"])
-        if exists.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
-            _ = try capture(psql, ["-h", layout.socketDirectory.path, "-p", "\(layout.port)", "-U", ownerName, "-d", "postgres", "-c",
-                                   "CREATE DATABASE \(Self.databaseName)"])
+    /// Creates the server's database over the socket, as the cluster's owner, unless it
+    /// exists. Two servers starting on one data directory may race: the loser's
+    /// `duplicate_database` means the work is done.
+    func createDatabaseIfMissing() async throws {
+        let configuration = PostgresConnection.Configuration(
+            unixSocketPath: layout.socketPath, username: ownerName, password: nil, database: "postgres")
+        let connection = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 0, logger: logger)
+        do {
+            let rows = try await connection.query("SELECT 1::int4 FROM pg_database WHERE datname = \(Self.databaseName)", logger: logger)
+            if try await rows.collect().isEmpty {
+                logger.info("creating the embedded database", metadata: ["database": "\(Self.databaseName)"])
+                do {
+                    // An identifier can't be bound; the name is a constant of ours.
+                    try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(Self.databaseName)"), logger: logger)
+                } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P04" {
+                    // duplicate_database: another server created it meanwhile.
+                }
+            }
+        } catch {
+            try? await connection.close()
+            throw ConfigurationError("Creating the embedded database \(Self.databaseName) failed: \(String(reflecting: error))")
         }
+        try? await connection.close()
     }
 
     // MARK: processes
 
     @discardableResult
-    func runAs(_ user: String?, _ executable: String, _ arguments: [String], allowFailure: Bool = false) throws -> Int32 {
+    func runAs(_ user: String?, _ executable: String, _ arguments: [String], allowFailure: Bool = false) async throws -> Int32 {
         if let user {
-            return try run("/usr/sbin/runuser", ["-u", user, "--", executable] + arguments, allowFailure: allowFailure)
+            return try await run("/usr/sbin/runuser", ["-u", user, "--", executable] + arguments, allowFailure: allowFailure)
         }
-        return try run(executable, arguments, allowFailure: allowFailure)
+        return try await run(executable, arguments, allowFailure: allowFailure)
     }
 
+    /// Runs a program to its end through swift-subprocess (which closes the descriptors
+    /// this process holds, so a postmaster left behind keeps none of ours), stdin empty,
+    /// stdout and stderr captured together; returns the exit status (128 + n for signal n).
     @discardableResult
-    func run(_ executable: String, _ arguments: [String], allowFailure: Bool = false) throws -> Int32 {
-        let result = try ChildProcess.run(executable, arguments)
-        if result.status != 0 && !allowFailure {
-            let text = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw ConfigurationError("\(URL(fileURLWithPath: executable).lastPathComponent) \(arguments.first ?? "") failed (exit \(result.status)): \(text.suffix(600))")
+    func run(_ executable: String, _ arguments: [String], allowFailure: Bool = false) async throws -> Int32 {
+        let name = URL(fileURLWithPath: executable).lastPathComponent
+        let result: ExecutionRecord
+        do {
+            result = try await Subprocess.run(
+                .path(FilePath(executable)), arguments: Arguments(arguments),
+                output: .string(limit: 1 << 20), error: .combinedWithOutput)
+        } catch {
+            throw ConfigurationError("could not run \(executable): \(error)")
         }
-        return result.status
+        let status: Int32
+        switch result.terminationStatus {
+        case .exited(let code): status = Int32(truncatingIfNeeded: code)
+        case .signaled(let signal): status = 128 + Int32(truncatingIfNeeded: signal)
+        }
+        if status != 0 && !allowFailure {
+            let text = result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw ConfigurationError("\(name) \(arguments.first ?? "") failed (exit \(status)): \(text.suffix(600))")
+        }
+        return status
     }
 
-    func capture(_ executable: String, _ arguments: [String]) throws -> String {
-        let result = try ChildProcess.run(executable, arguments)
-        guard result.status == 0 else {
-            throw ConfigurationError("psql failed: \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        return result.output
-    }
+    typealias ExecutionRecord = ExecutionResult<Void, StringOutput<UTF8>, CombinedErrorOutput>
 }
