@@ -284,10 +284,10 @@ extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
-/// The `p` quantile of sorted latencies, in milliseconds.
-func percentileMilliseconds(_ sorted: [Duration], _ p: Double) -> Double {
-    guard !sorted.isEmpty else { return 0 }
-    return sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))].seconds * 1000
+/// The `fraction`-th quantile (0…1) of ascending `sorted` in milliseconds, by nearest
+/// rank (``Percentile/nearestRank(_:_:)``, as the fleet report); 0 without samples.
+func percentileMilliseconds(_ sorted: [Duration], _ fraction: Double) -> Double {
+    (Percentile.nearestRank(sorted, fraction * 100)?.seconds ?? 0) * 1000
 }
 
 /// Hands out batch numbers to the client tasks.

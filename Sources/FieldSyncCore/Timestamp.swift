@@ -1,3 +1,5 @@
+import Foundation
+
 /// A point in time with millisecond precision, as the protocol writes it:
 /// RFC 3339 in UTC with exactly three fraction digits (`2026-11-20T08:15:30.123Z`).
 ///
@@ -11,6 +13,43 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public init(millisecondsSinceEpoch: Int64) {
         self.millisecondsSinceEpoch = millisecondsSinceEpoch
+    }
+
+    /// The millisecond that `date` falls in: rounded down, except that a time within a
+    /// microsecond (or a few units in the last place) of a whole millisecond is that millisecond (a `Date` made by ``date``,
+    /// or read from a `timestamptz` written from a `Timestamp`, may lie a hair below its
+    /// millisecond as a `Double` of seconds). Clamped to ``earliest``…``latest``, so every
+    /// `Date` gives a time the protocol can write. The one conversion from `Date`: one
+    /// instant is one `Timestamp` on the server, the client, the devices and benchmarks.
+    public init(_ date: Date) {
+        let seconds = date.timeIntervalSince1970
+        guard !seconds.isNaN else {
+            self = .earliest
+            return
+        }
+        if seconds * 1000 <= Double(Timestamp.earliest.millisecondsSinceEpoch) {
+            self = .earliest
+            return
+        }
+        if seconds * 1000 >= Double(Timestamp.latest.millisecondsSinceEpoch) {
+            self = .latest
+            return
+        }
+        // The nearest millisecond, and its own Double of seconds (what ``date`` makes).
+        let nearest = (seconds * 1000).rounded()
+        let whole = nearest / 1000
+        var ms = Int64(nearest)
+        // `Date` keeps seconds since 2001, so what it gives back may differ from what it
+        // was made of by a few units in the last place: within that (and at least a
+        // microsecond), the time is that millisecond; below it, the millisecond before.
+        let tolerance = max(0.000_001, 4 * seconds.magnitude.ulp)
+        if abs(seconds - whole) >= tolerance && seconds < whole { ms -= 1 }
+        millisecondsSinceEpoch = min(max(ms, Timestamp.earliest.millisecondsSinceEpoch), Timestamp.latest.millisecondsSinceEpoch)
+    }
+
+    /// The same instant as a `Date`; ``init(_:)`` gives this `Timestamp` back.
+    public var date: Date {
+        Date(timeIntervalSince1970: Double(millisecondsSinceEpoch) / 1000)
     }
 
     public static func < (a: Timestamp, b: Timestamp) -> Bool {

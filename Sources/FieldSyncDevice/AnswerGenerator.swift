@@ -43,6 +43,6 @@ public enum AnswerGenerator {
     /// 10 s, the last about `now`.
     public static func track(count: Int, start: GeoPoint, now: Timestamp, using rng: inout some RandomNumberGenerator) -> [PositionItem] {
         var generator = TrackGenerator(seed: rng.next(), longitude: start.longitude, latitude: start.latitude, interval: 10)
-        return generator.positions(count: count, endingAt: Date(timeIntervalSince1970: Double(now.millisecondsSinceEpoch) / 1000))
+        return generator.positions(count: count, endingAt: now)
     }
 }

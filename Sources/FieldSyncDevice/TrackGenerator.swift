@@ -37,10 +37,10 @@ public struct TrackGenerator {
     }
 
     /// `count` positions ending about now.
-    public mutating func positions(count: Int, endingAt end: Date = Date()) -> [PositionItem] {
+    public mutating func positions(count: Int, endingAt end: Timestamp = Timestamp(Date())) -> [PositionItem] {
         var out: [PositionItem] = []
         out.reserveCapacity(count)
-        var time = Int64(end.timeIntervalSince1970 * 1000) - Int64(Double(count) * interval * 1000)
+        var time = end.millisecondsSinceEpoch - Int64(Double(count) * interval * 1000)
         var heading = Double.random(in: 0..<(2 * .pi), using: &rng)
         var transport = "foot"
         var segmentLeft = Int.random(in: 20...80, using: &rng)

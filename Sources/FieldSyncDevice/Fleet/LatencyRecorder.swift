@@ -1,3 +1,4 @@
+import FieldSyncCore
 import Synchronization
 
 /// Push latencies of a fleet, in milliseconds, with percentiles.
@@ -13,11 +14,9 @@ public final class LatencyRecorder: Sendable {
 
     public var count: Int { samples.withLock { $0.count } }
 
-    /// The `p`-th percentile (0…100), nearest rank; 0 without samples.
+    /// The `p`-th percentile (0…100), nearest rank (``Percentile/nearestRank(_:_:)``);
+    /// 0 without samples.
     public func percentile(_ p: Double) -> Double {
-        let sorted = samples.withLock { $0 }.sorted()
-        guard !sorted.isEmpty else { return 0 }
-        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
-        return sorted[min(max(rank, 0), sorted.count - 1)]
+        Percentile.nearestRank(samples.withLock { $0 }.sorted(), p) ?? 0
     }
 }
