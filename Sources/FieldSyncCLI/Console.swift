@@ -1,3 +1,4 @@
+import FieldSyncClient
 import FieldSyncCore
 import Foundation
 
@@ -11,6 +12,12 @@ enum Console {
     /// A JSON document on one line of standard output.
     static func json(_ value: JSONValue) {
         print(JSONWriter.string(value))
+    }
+
+    /// An `Encodable` document on one line of standard output, written as ``json(_:)-(JSONValue)``
+    /// writes (compact, keys sorted).
+    static func json(_ value: some Encodable) throws {
+        print(try JSONCoding.string(value))
     }
 
     /// Plain aligned columns: a header row, then one row per entry.
@@ -65,10 +72,10 @@ enum Format {
         "\(count(n)) \(n == 1 ? word : (plural ?? word + "s"))"
     }
 
-    /// A JSON number, rounded to `places` decimal places.
-    static func number(_ value: Double, places: Int) -> JSONValue {
+    /// `value` rounded to `places` decimal places.
+    static func rounded(_ value: Double, places: Int) -> Double {
         var scale = 1.0
         for _ in 0..<places { scale *= 10 }
-        return .number((value * scale).rounded() / scale)
+        return (value * scale).rounded() / scale
     }
 }

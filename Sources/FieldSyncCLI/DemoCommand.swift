@@ -83,7 +83,7 @@ struct Demo: AsyncParsableCommand {
                 .run(admin: (adminName, adminSecret), agentPassword: agentSecret)
         }
         if global.json {
-            Console.json(report.json)
+            try Console.json(report)
         } else {
             print(report.text)
         }
@@ -105,7 +105,7 @@ enum DemoIds {
 }
 
 /// What the demo did.
-struct DemoReport: Sendable {
+struct DemoReport: Sendable, Encodable {
     /// Org units imported; `nil` when the tree was skipped or the server has no import.
     var treeImported: Int?
     var treeNote: String
@@ -124,17 +124,33 @@ struct DemoReport: Sendable {
             + (missing.isEmpty ? "" : " (\(Format.count(missing.count)) missing)") + "; \(server)"
     }
 
-    var json: JSONValue {
-        .object([
-            "accountId": .string(DemoIds.account.lowercased), "projectId": .string(DemoIds.project.lowercased),
-            "username": .string(Demo.agentUsername), "deviceId": .string(DemoIds.device.lowercased),
-            "tree": treeImported.map { .object(["imported": .number(Double($0))]) } ?? .object(["skipped": .string(treeNote)]),
-            "push": push.json,
-            "pull": .object(["positions": .number(Double(pulledPositions)), "changes": .number(Double(pulledChanges)),
-                             "missing": .array(missing.sorted().map(JSONValue.string))]),
-            "serverReady": .bool(notReady == nil),
-            "ok": .bool(missing.isEmpty && notReady == nil),
-        ])
+    private enum CodingKeys: String, CodingKey {
+        case accountId, projectId, username, deviceId, tree, push, pull, serverReady, ok
+    }
+
+    private struct Tree: Encodable {
+        var imported: Int?
+        var skipped: String?
+    }
+
+    private struct Pull: Encodable {
+        var positions: Int
+        var changes: Int
+        var missing: [String]
+    }
+
+    /// `demo --json`: the ids made, the tree imported (or why it was skipped), the push and the pull.
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(DemoIds.account.lowercased, forKey: .accountId)
+        try c.encode(DemoIds.project.lowercased, forKey: .projectId)
+        try c.encode(Demo.agentUsername, forKey: .username)
+        try c.encode(DemoIds.device.lowercased, forKey: .deviceId)
+        try c.encode(treeImported.map { Tree(imported: $0) } ?? Tree(skipped: treeNote), forKey: .tree)
+        try c.encode(push, forKey: .push)
+        try c.encode(Pull(positions: pulledPositions, changes: pulledChanges, missing: missing.sorted()), forKey: .pull)
+        try c.encode(notReady == nil, forKey: .serverReady)
+        try c.encode(missing.isEmpty && notReady == nil, forKey: .ok)
     }
 }
 

@@ -57,17 +57,15 @@ struct Device: AsyncParsableCommand {
         func run() async throws {
             if store.given { return try await registerEmulated() }
             var context = try Context(global)
-            let device = try Context.uuid(deviceId ?? context.profile.deviceId, option: "--device-id") ?? UUID()
+            // A device that has no id yet is a new one: it gets a random id, kept in the profile.
+            let device = try Context.uuid(deviceId ?? context.profile.deviceId, option: "--device-id") ?? Self.newDeviceId()
             let registration = try await context.withSignedInClient { client in
                 try await client.registerDevice(deviceId: device, model: model, appVersion: appVersion ?? "fieldsync-cli")
             }
             context.profile.deviceId = registration.deviceId
             try context.save()
             if global.json {
-                Console.json(.object([
-                    "deviceId": .string(registration.deviceId), "userId": .string(registration.userId),
-                    "since": .string(registration.since),
-                ]))
+                try Console.json(registration)
             } else if !global.quiet {
                 print("device \(registration.deviceId) is registered to \(context.profile.username ?? registration.userId) since \(registration.since)")
             }
@@ -75,7 +73,6 @@ struct Device: AsyncParsableCommand {
     }
 
     /// `fieldsync device list`.
-    // (Register.registerEmulated is below.)
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the devices you may see, with their current owner.",
@@ -98,6 +95,9 @@ struct Device: AsyncParsableCommand {
 }
 
 extension Device.Register {
+    /// The id of a device registered for the first time (UUID v4, as phones make them).
+    static func newDeviceId() -> UUID { UUID() }
+
     /// `device register --device NAME`: the emulated device's registration.
     func registerEmulated() async throws {
         let context = try Context(global)

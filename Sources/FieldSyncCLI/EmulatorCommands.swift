@@ -36,10 +36,16 @@ struct DeviceLogin: AsyncParsableCommand {
             try await device.login(client: client, username: username, password: secret, projectId: project)
         }
         if global.json {
-            Console.json(.object(["store": .string(device.store.path), "device": session.json]))
+            try Console.json(LoginOutput(store: device.store.path, device: session))
         } else if !global.quiet {
             print("device \(session.replica) signed in as \(session.username ?? username) at \(context.server) (store \(device.store.path)); next: fieldsync device register\(deviceArgs)")
         }
+    }
+
+    /// `device login --json`.
+    struct LoginOutput: Encodable {
+        var store: String
+        var device: DeviceSession
     }
 
     var deviceArgs: String {
@@ -187,7 +193,7 @@ struct DeviceStatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let status = try await store.open().status()
-        if global.json { Console.json(status.json); return }
+        if global.json { try Console.json(status); return }
         let s = status.session
         print("device     \(s.replica)  (\(store.path))")
         print("user       \(s.username ?? "not signed in")\(s.registered ? "" : " (not registered)") at \(s.server ?? "-")")
@@ -241,7 +247,7 @@ struct DeviceSync: AsyncParsableCommand {
             try await device.sync(transport: ClientTransport(client: client), batchSize: batchSize)
         }
         if global.json {
-            Console.json(report.json)
+            try Console.json(report)
         } else if !global.quiet {
             print("pushed \(Format.plural(report.acknowledged, "write")) in \(Format.plural(report.batches, "batch", "batches")) (\(report.conflicts) in conflict, \(report.rejected) rejected); pulled \(Format.plural(report.pulledRecords, "record")) and \(Format.plural(report.pulledPositions, "position"))\(report.outboxLeft > 0 ? "; \(report.outboxLeft) still queued" : "")")
         }

@@ -91,7 +91,7 @@ struct OrgUnits: AsyncParsableCommand {
             }
             let seconds = (ContinuousClock.now - started).seconds
             if global.json {
-                var o: [String: JSONValue] = ["imported": .number(Double(imported)), "seconds": Format.number(seconds, places: 3)]
+                var o: [String: JSONValue] = ["imported": .number(Double(imported)), "seconds": .number(Format.rounded(seconds, places: 3))]
                 if let typesResult {
                     o["types"] = .object(["created": .number(Double(typesResult.created)), "existing": .number(Double(typesResult.existing))])
                 }

@@ -5,7 +5,7 @@ import Foundation
 /// Pushes positions in batches, each with a fresh `batchId`, and tallies the results.
 struct PositionPusher {
     /// What a push of many batches did.
-    struct Summary {
+    struct Summary: Encodable {
         var pushed = 0
         var batches = 0
         var created = 0
@@ -20,14 +20,22 @@ struct PositionPusher {
 
         var perSecond: Double { seconds > 0 ? Double(pushed) / seconds : 0 }
 
-        var json: JSONValue {
-            .object([
-                "pushed": .number(Double(pushed)), "batches": .number(Double(batches)),
-                "created": .number(Double(created)), "unchanged": .number(Double(unchanged)),
-                "rejected": .number(Double(rejected)), "seconds": Format.number(seconds, places: 3),
-                "perSecond": Format.number(perSecond, places: 1), "cursor": .string(cursor),
-                "rejections": .array(rejections.map(JSONValue.string)),
-            ])
+        private enum CodingKeys: String, CodingKey {
+            case pushed, batches, created, unchanged, rejected, seconds, perSecond, cursor, rejections
+        }
+
+        /// `positions push --json` (`storedIds` is left out; seconds to the millisecond).
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(pushed, forKey: .pushed)
+            try c.encode(batches, forKey: .batches)
+            try c.encode(created, forKey: .created)
+            try c.encode(unchanged, forKey: .unchanged)
+            try c.encode(rejected, forKey: .rejected)
+            try c.encode(Format.rounded(seconds, places: 3), forKey: .seconds)
+            try c.encode(Format.rounded(perSecond, places: 1), forKey: .perSecond)
+            try c.encode(cursor, forKey: .cursor)
+            try c.encode(rejections, forKey: .rejections)
         }
 
         /// `pushed 300 positions in 1 batch (300 created, 0 unchanged, 0 rejected) in 0.4 s, 750/s`.

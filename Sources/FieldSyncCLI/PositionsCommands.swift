@@ -81,7 +81,7 @@ struct Positions: AsyncParsableCommand {
                     }
             }
             if global.json {
-                Console.json(summary.json)
+                try Console.json(summary)
             } else {
                 print(summary.text)
                 for r in summary.rejections { print("  rejected \(r)") }

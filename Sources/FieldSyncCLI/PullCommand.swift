@@ -62,9 +62,9 @@ struct Pull: AsyncParsableCommand {
             return tally
         }
         if global.json {
-            var o = tally.json.objectValue ?? [:]
-            if let out { o["out"] = .string(out) }
-            Console.json(.object(o))
+            var shown = tally
+            shown.out = out
+            try Console.json(shown)
         } else {
             print(tally.text + (out.map { "; written to \($0)" } ?? ""))
         }
@@ -72,7 +72,7 @@ struct Pull: AsyncParsableCommand {
 }
 
 /// Counts of pulled changes by kind.
-struct PullTally: Sendable {
+struct PullTally: Sendable, Encodable {
     var pages = 0
     var total = 0
     var kinds: [String: Int] = [:]
@@ -95,12 +95,12 @@ struct PullTally: Sendable {
         if let file, !lines.isEmpty { try file.write(contentsOf: lines) }
     }
 
-    var json: JSONValue {
-        .object([
-            "changes": .number(Double(total)), "pages": .number(Double(pages)),
-            "kinds": .object(kinds.mapValues { .number(Double($0)) }),
-            "cursor": .string(cursor), "hasMore": .bool(hasMore),
-        ])
+    /// The file the changes were written to (`--out`), for `--json`.
+    var out: String?
+
+    /// `pull --json`: `changes` is the count.
+    private enum CodingKeys: String, CodingKey {
+        case total = "changes", pages, kinds, cursor, hasMore, out
     }
 
     /// `pulled 300 changes in 1 page (300 position); cursor 0-123, nothing more`.

@@ -50,14 +50,35 @@ struct Login: AsyncParsableCommand {
         }
         try context.save()
         if global.json {
-            Console.json(.object([
-                "server": .string(context.server), "username": .string(answer.user.username),
-                "role": .string(answer.user.role), "accountId": answer.user.accountId.map(JSONValue.string) ?? .null,
-                "projectIds": .array(answer.user.projectIds.map(JSONValue.string)),
-                "expiresAt": .string(answer.expiresAt), "profile": .string(context.store.path),
-            ]))
+            try Console.json(LoginOutput(server: context.server, username: answer.user.username, role: answer.user.role,
+                                         accountId: answer.user.accountId, projectIds: answer.user.projectIds,
+                                         expiresAt: answer.expiresAt, profile: context.store.path))
         } else if !global.quiet {
             print("signed in as \(answer.user.username) (\(answer.user.role)) at \(context.server); token stored in \(context.store.path) until \(answer.expiresAt)")
+        }
+    }
+
+    /// `login --json` (`accountId` is `null` for the superuser).
+    struct LoginOutput: Encodable {
+        var server: String
+        var username: String
+        var role: String
+        var accountId: String?
+        var projectIds: [String]
+        var expiresAt: String
+        var profile: String
+
+        private enum CodingKeys: String, CodingKey { case server, username, role, accountId, projectIds, expiresAt, profile }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(server, forKey: .server)
+            try c.encode(username, forKey: .username)
+            try c.encode(role, forKey: .role)
+            try c.encode(accountId, forKey: .accountId)
+            try c.encode(projectIds, forKey: .projectIds)
+            try c.encode(expiresAt, forKey: .expiresAt)
+            try c.encode(profile, forKey: .profile)
         }
     }
 
@@ -120,6 +141,23 @@ struct Logout: AsyncParsableCommand {
     }
 }
 
+/// `fieldsync status --json`: the profile in use without its token, the server's
+/// readiness and the profile's path.
+struct StatusOutput: Encodable {
+    var profile: Profile.Redacted
+    var ready: Bool
+    var path: String
+
+    private enum CodingKeys: String, CodingKey { case ready, profile }
+
+    func encode(to encoder: any Encoder) throws {
+        try profile.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(ready, forKey: .ready)
+        try c.encode(path, forKey: .profile)
+    }
+}
+
 /// `fieldsync status`.
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -142,12 +180,13 @@ struct Status: AsyncParsableCommand {
             return (notReady, me)
         }
         if global.json {
-            var o = context.profile.redacted.objectValue ?? [:]
-            o["server"] = .string(context.server)
-            o["ready"] = .bool(notReady == nil)
-            o["profile"] = .string(context.store.path)
-            if let me { o["role"] = .string(me.role); o["username"] = .string(me.username) }
-            Console.json(.object(o))
+            var shown = context.profile
+            shown.server = context.server
+            if let me {
+                shown.role = me.role
+                shown.username = me.username
+            }
+            try Console.json(StatusOutput(profile: shown.redacted, ready: notReady == nil, path: context.store.path))
         } else {
             print("server   \(context.server) (\(notReady.map { "not ready: \($0)" } ?? "ready"))")
             if let me {

@@ -129,7 +129,7 @@ struct Simulate: AsyncParsableCommand {
         }
         if !keepStores && storeDir == nil { try? FileManager.default.removeItem(atPath: directory) }
         if global.json {
-            Console.json(report.json)
+            try Console.json(report)
         } else {
             print(report.text)
         }

@@ -7,9 +7,7 @@ import Foundation
 extension FieldSyncClient {
     /// `POST /v1/accounts` `{"id"?, "name"}` (superuser only).
     public func createAccount(name: String, id: UUID? = nil) async throws -> JSONValue {
-        var body: [String: JSONValue] = ["name": .string(name)]
-        if let id { body["id"] = .string(id.lowercasedText) }
-        return try await create("/v1/accounts", body: body, accountId: nil, idempotent: id != nil)
+        try await create("/v1/accounts", body: NewAccount(id: id?.lowercasedText, name: name), accountId: nil, idempotent: id != nil)
     }
 
     /// `GET /v1/accounts`.
@@ -19,9 +17,8 @@ extension FieldSyncClient {
 
     /// `POST /v1/projects` `{"id"?, "name", "appId"}`.
     public func createProject(name: String, appId: String, id: UUID? = nil, accountId: UUID? = nil) async throws -> JSONValue {
-        var body: [String: JSONValue] = ["name": .string(name), "appId": .string(appId)]
-        if let id { body["id"] = .string(id.lowercasedText) }
-        return try await create("/v1/projects", body: body, accountId: accountId, idempotent: id != nil)
+        try await create("/v1/projects", body: NewProject(id: id?.lowercasedText, name: name, appId: appId),
+                         accountId: accountId, idempotent: id != nil)
     }
 
     /// `GET /v1/projects`.
@@ -34,12 +31,8 @@ extension FieldSyncClient {
         username: String, password: String, role: String, projectIds: [UUID] = [], orgUnitIds: [UUID] = [],
         id: UUID? = nil, accountId: UUID? = nil
     ) async throws -> JSONValue {
-        var body: [String: JSONValue] = [
-            "username": .string(username), "password": .string(password), "role": .string(role),
-            "projectIds": .array(projectIds.map { .string($0.lowercasedText) }),
-            "orgUnitIds": .array(orgUnitIds.map { .string($0.lowercasedText) }),
-        ]
-        if let id { body["id"] = .string(id.lowercasedText) }
+        let body = NewUser(id: id?.lowercasedText, username: username, password: password, role: role,
+                           projectIds: projectIds.map(\.lowercasedText), orgUnitIds: orgUnitIds.map(\.lowercasedText))
         // Usernames are unique: a replay answers 409, never a second user.
         return try await create("/v1/users", body: body, accountId: accountId, idempotent: true)
     }
@@ -51,9 +44,8 @@ extension FieldSyncClient {
 
     /// `POST /v1/orgunit-types` `{"id"?, "name", "depth"}`.
     public func createOrgUnitType(name: String, depth: Int, id: UUID? = nil, accountId: UUID? = nil) async throws -> JSONValue {
-        var body: [String: JSONValue] = ["name": .string(name), "depth": .number(Double(depth))]
-        if let id { body["id"] = .string(id.lowercasedText) }
-        return try await create("/v1/orgunit-types", body: body, accountId: accountId, idempotent: id != nil)
+        try await create("/v1/orgunit-types", body: NewOrgUnitType(id: id?.lowercasedText, name: name, depth: depth),
+                         accountId: accountId, idempotent: id != nil)
     }
 
     /// `GET /v1/orgunit-types`.
@@ -81,8 +73,8 @@ extension FieldSyncClient {
         accountId.map { [("accountId", $0.lowercasedText)] } ?? []
     }
 
-    func create(_ path: String, body: [String: JSONValue], accountId: UUID?, idempotent: Bool) async throws -> JSONValue {
-        try await request(method: "POST", path: path, query: Self.accountQuery(accountId), body: .object(body), idempotent: idempotent).json
+    func create(_ path: String, body: some Encodable, accountId: UUID?, idempotent: Bool) async throws -> JSONValue {
+        try await request(method: "POST", path: path, query: Self.accountQuery(accountId), encoding: body, idempotent: idempotent).json
     }
 
     /// `GET path` answering `{"items": […]}`.
@@ -93,4 +85,34 @@ extension FieldSyncClient {
         }
         return items
     }
+}
+
+/// `POST /v1/accounts`.
+struct NewAccount: Encodable {
+    var id: String?
+    var name: String
+}
+
+/// `POST /v1/projects`.
+struct NewProject: Encodable {
+    var id: String?
+    var name: String
+    var appId: String
+}
+
+/// `POST /v1/users`.
+struct NewUser: Encodable {
+    var id: String?
+    var username: String
+    var password: String
+    var role: String
+    var projectIds: [String]
+    var orgUnitIds: [String]
+}
+
+/// `POST /v1/orgunit-types`.
+struct NewOrgUnitType: Encodable {
+    var id: String?
+    var name: String
+    var depth: Int
 }

@@ -2,7 +2,7 @@ import FieldSyncCore
 import Foundation
 
 /// A user as the server describes it (`user` of the token answer, `GET /v1/users/me`).
-public struct UserInfo: Sendable, Hashable {
+public struct UserInfo: Sendable, Hashable, Codable {
     public var id: String
     public var username: String
     /// `agent`, `supervisor`, `admin` or `superuser`.
@@ -12,49 +12,82 @@ public struct UserInfo: Sendable, Hashable {
     public var projectIds: [String]
     public var orgUnitIds: [String]
 
-    /// Reads the protocol's user object.
-    public init?(json: JSONValue) {
-        guard let id = json["id"]?.stringValue, let username = json["username"]?.stringValue,
-              let role = json["role"]?.stringValue
-        else { return nil }
+    public init(id: String, username: String, role: String, accountId: String?, projectIds: [String] = [], orgUnitIds: [String] = []) {
         self.id = id
         self.username = username
         self.role = role
-        self.accountId = json["accountId"]?.stringValue
-        self.projectIds = json["projectIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
-        self.orgUnitIds = json["orgUnitIds"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        self.accountId = accountId
+        self.projectIds = projectIds
+        self.orgUnitIds = orgUnitIds
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, username, role, accountId, projectIds, orgUnitIds
+    }
+
+    /// Reads the protocol's user object; absent id lists are empty.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        username = try c.decode(String.self, forKey: .username)
+        role = try c.decode(String.self, forKey: .role)
+        accountId = try c.decodeIfPresent(String.self, forKey: .accountId)
+        projectIds = try c.decodeIfPresent([String].self, forKey: .projectIds) ?? []
+        orgUnitIds = try c.decodeIfPresent([String].self, forKey: .orgUnitIds) ?? []
     }
 }
 
 /// The answer of `POST /v1/auth/token`.
-public struct SignInAnswer: Sendable {
+public struct SignInAnswer: Sendable, Hashable, Codable {
     /// The bearer token; keep it secret (never print it).
     public var token: String
     public var expiresAt: String
     public var user: UserInfo
+
+    public init(token: String, expiresAt: String, user: UserInfo) {
+        self.token = token
+        self.expiresAt = expiresAt
+        self.user = user
+    }
 }
 
 /// The answer of `POST /v1/devices`.
-public struct DeviceRegistration: Sendable, Hashable {
+public struct DeviceRegistration: Sendable, Hashable, Codable {
     public var deviceId: String
     public var userId: String
     /// When the caller's ownership of the device began.
     public var since: String
+
+    public init(deviceId: String, userId: String, since: String) {
+        self.deviceId = deviceId
+        self.userId = userId
+        self.since = since
+    }
+}
+
+/// The body of `POST /v1/auth/token`.
+struct SignInRequest: Encodable {
+    var username: String
+    var password: String
+    var deviceId: String?
+}
+
+/// The body of `POST /v1/devices`.
+struct DeviceRequest: Encodable {
+    var deviceId: String
+    var model: String?
+    var appVersion: String?
 }
 
 extension FieldSyncClient {
     /// `POST /v1/auth/token`: signs in and keeps the token for later requests.
     @discardableResult
     public func signIn(username: String, password: String, deviceId: UUID? = nil) async throws -> SignInAnswer {
-        var body: [String: JSONValue] = ["username": .string(username), "password": .string(password)]
-        if let deviceId { body["deviceId"] = .string(deviceId.lowercasedText) }
         let path = "/v1/auth/token"
-        let json = try await request(method: "POST", path: path, body: .object(body), idempotent: true).json
-        guard let token = json["token"]?.stringValue, let user = json["user"].flatMap(UserInfo.init(json:)) else {
-            throw ClientError.invalidResponse(path: path, detail: "no token or user in the answer")
-        }
-        setToken(token)
-        return SignInAnswer(token: token, expiresAt: json["expiresAt"]?.stringValue ?? "", user: user)
+        let body = SignInRequest(username: username, password: password, deviceId: deviceId?.lowercasedText)
+        let answer = try await request(method: "POST", path: path, encoding: body, idempotent: true).decode(SignInAnswer.self, path: path)
+        setToken(answer.token)
+        return answer
     }
 
     /// `DELETE /v1/auth/token`: revokes the current token and forgets it.
@@ -66,24 +99,15 @@ extension FieldSyncClient {
     /// `GET /v1/users/me`: the caller.
     public func me() async throws -> UserInfo {
         let path = "/v1/users/me"
-        guard let user = UserInfo(json: try await request(method: "GET", path: path).json) else {
-            throw ClientError.invalidResponse(path: path, detail: "not a user object")
-        }
-        return user
+        return try await request(method: "GET", path: path).decode(UserInfo.self, path: path)
     }
 
     /// `POST /v1/devices`: registers the device for the caller (idempotent).
     @discardableResult
     public func registerDevice(deviceId: UUID, model: String? = nil, appVersion: String? = nil) async throws -> DeviceRegistration {
-        var body: [String: JSONValue] = ["deviceId": .string(deviceId.lowercasedText)]
-        if let model { body["model"] = .string(model) }
-        if let appVersion { body["appVersion"] = .string(appVersion) }
         let path = "/v1/devices"
-        let json = try await request(method: "POST", path: path, body: .object(body), idempotent: true).json
-        guard let id = json["deviceId"]?.stringValue, let user = json["userId"]?.stringValue else {
-            throw ClientError.invalidResponse(path: path, detail: "no deviceId or userId in the answer")
-        }
-        return DeviceRegistration(deviceId: id, userId: user, since: json["since"]?.stringValue ?? "")
+        let body = DeviceRequest(deviceId: deviceId.lowercasedText, model: model, appVersion: appVersion)
+        return try await request(method: "POST", path: path, encoding: body, idempotent: true).decode(DeviceRegistration.self, path: path)
     }
 
     /// `GET /v1/devices`: the devices the caller may see.

@@ -6,9 +6,7 @@ import Foundation
 extension FieldSyncClient {
     /// `POST /v1/entity-types` `{"id"?, "name"}`.
     public func createEntityType(name: String, id: UUID? = nil, accountId: UUID? = nil) async throws -> JSONValue {
-        var body: [String: JSONValue] = ["name": .string(name)]
-        if let id { body["id"] = .string(id.lowercasedText) }
-        return try await create("/v1/entity-types", body: body, accountId: accountId, idempotent: id != nil)
+        try await create("/v1/entity-types", body: NewEntityType(id: id?.lowercasedText, name: name), accountId: accountId, idempotent: id != nil)
     }
 
     /// `GET /v1/entity-types`.
@@ -22,12 +20,8 @@ extension FieldSyncClient {
         formId: String, name: String, version: String, projectIds: [UUID], fields: JSONValue? = nil,
         id: UUID? = nil, accountId: UUID? = nil
     ) async throws -> JSONValue {
-        var body: [String: JSONValue] = [
-            "formId": .string(formId), "name": .string(name), "version": .string(version),
-            "projectIds": .array(projectIds.map { .string($0.lowercasedText) }),
-        ]
-        if let fields { body["fields"] = fields }
-        if let id { body["id"] = .string(id.lowercasedText) }
+        let body = NewForm(id: id?.lowercasedText, formId: formId, name: name, version: version,
+                           projectIds: projectIds.map(\.lowercasedText), fields: fields)
         return try await create("/v1/forms", body: body, accountId: accountId, idempotent: id != nil)
     }
 
@@ -39,8 +33,29 @@ extension FieldSyncClient {
     /// `POST /v1/forms/{id}/versions` `{"version", "fields"?}` (`id` as returned when
     /// the form was created).
     public func addFormVersion(form: UUID, version: String, fields: JSONValue? = nil, accountId: UUID? = nil) async throws -> JSONValue {
-        var body: [String: JSONValue] = ["version": .string(version)]
-        if let fields { body["fields"] = fields }
-        return try await create("/v1/forms/\(form.lowercasedText)/versions", body: body, accountId: accountId, idempotent: true)
+        try await create("/v1/forms/\(form.lowercasedText)/versions", body: NewFormVersion(version: version, fields: fields),
+                         accountId: accountId, idempotent: true)
     }
+}
+
+/// `POST /v1/entity-types`.
+struct NewEntityType: Encodable {
+    var id: String?
+    var name: String
+}
+
+/// `POST /v1/forms`; `fields` as given (the form's questions).
+struct NewForm: Encodable {
+    var id: String?
+    var formId: String
+    var name: String
+    var version: String
+    var projectIds: [String]
+    var fields: JSONValue?
+}
+
+/// `POST /v1/forms/{id}/versions`.
+struct NewFormVersion: Encodable {
+    var version: String
+    var fields: JSONValue?
 }

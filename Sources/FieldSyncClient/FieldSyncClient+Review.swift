@@ -19,12 +19,9 @@ extension FieldSyncClient {
     /// `decision` is `approve` or `reject`; `fields` approves only those fields.
     /// Answers the change request as it is now.
     public func reviewOrgUnitChange(id: UUID, decision: String, fields: [String]? = nil, comment: String? = nil) async throws -> JSONValue {
-        var body: [String: JSONValue] = ["decision": .string(decision)]
-        if let fields { body["fields"] = .array(fields.map(JSONValue.string)) }
-        if let comment { body["comment"] = .string(comment) }
         // A review is a decision on a state: replaying it answers 409, never a second one.
-        return try await request(method: "POST", path: "/v1/orgunits/changes/\(id.lowercasedText)/review",
-                                 body: .object(body), idempotent: true).json
+        try await request(method: "POST", path: "/v1/orgunits/changes/\(id.lowercasedText)/review",
+                          encoding: Review(decision: decision, fields: fields, comment: comment), idempotent: true).json
     }
 
     /// `GET /v1/orgunits/tree?root=&geometry=&format=&since=`: the merged tree as
@@ -99,4 +96,11 @@ public struct OrgUnitTreeDownload: Sendable {
     public var wireBytes: Int
     /// Whether the server sent it gzip-encoded.
     public var gzipped: Bool
+}
+
+/// `POST /v1/orgunits/changes/{id}/review`.
+struct Review: Encodable {
+    var decision: String
+    var fields: [String]?
+    var comment: String?
 }

@@ -7,8 +7,9 @@ import Synchronization
 /// A client of one FieldSync server: JSON over HTTP with a bearer token, retries
 /// and per-request timeouts.
 ///
-/// Bodies are built and read with ``JSONValue``, ``JSONWriter`` and ``JSONParser``,
-/// so they are exactly what the protocol says. Call ``shutdown()`` when done (or use
+/// Push and pull bodies are built and read with ``JSONValue``, ``JSONWriter`` and
+/// ``JSONParser`` (the hot paths); the other calls send and read `Codable` types
+/// through ``JSONCoding``. Call ``shutdown()`` when done (or use
 /// ``withClient(baseURL:token:timeout:retry:logger:_:)``).
 public final class FieldSyncClient: Sendable {
     /// The server's base URL without a trailing slash, e.g. `http://127.0.0.1:8080`.
@@ -51,8 +52,8 @@ public final class FieldSyncClient: Sendable {
         configuration.redirectConfiguration = .disallow
         // Retries are ours (bounded, logged); the pool's own would wait out the connect timeout.
         configuration.connectionPool.retryConnectionEstablishment = false
-        // AsyncHTTPClient's default of 8 connections per host queues a fleet's requests
-        // in the client (32 devices syncing at once waited for 8 connections).
+        // AsyncHTTPClient's default of 8 connections per host would queue a fleet's
+        // requests in the client: every device syncing at once needs its own.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(1, maxConnections)
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.ownsHTTP = true
@@ -125,6 +126,21 @@ public struct ClientResponse: Sendable {
     public func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
+
+    /// The body read as `T`; ``ClientError/invalidResponse(path:detail:)`` naming the
+    /// member at fault when it is not one.
+    public func decode<T: Decodable>(_ type: T.Type, path: String) throws -> T {
+        do {
+            return try JSONCoding.decode(type, from: body)
+        } catch {
+            throw ClientError.invalidResponse(path: path, detail: JSONCoding.describe(error))
+        }
+    }
+}
+
+/// The protocol's error body, `{"error": {"code", "message", "field"?}}`.
+struct ErrorEnvelope: Decodable {
+    var error: ItemError
 }
 
 extension FieldSyncClient {
@@ -148,8 +164,18 @@ extension FieldSyncClient {
                           idempotent: idempotent, timeout: timeout, acceptGzip: acceptGzip)
     }
 
-    /// As ``request(method:path:query:body:idempotent:timeout:)`` with a body that is
-    /// already JSON text (sent as is).
+    /// As ``request(method:path:query:body:idempotent:timeout:acceptGzip:)`` with an
+    /// `Encodable` body, written by ``JSONCoding``.
+    public func request(
+        method: String, path: String, query: [(String, String)] = [], encoding body: some Encodable,
+        idempotent: Bool? = nil, timeout: Duration? = nil
+    ) async throws -> ClientResponse {
+        try await request(method: method, path: path, query: query, bodyBytes: try JSONCoding.encode(body),
+                          idempotent: idempotent, timeout: timeout)
+    }
+
+    /// As ``request(method:path:query:body:idempotent:timeout:acceptGzip:)`` with a body
+    /// that is already JSON text (sent as is).
     public func request(
         method: String, path: String, query: [(String, String)] = [], bodyBytes: [UInt8]?,
         idempotent: Bool? = nil, timeout: Duration? = nil, acceptGzip: Bool = false
@@ -227,20 +253,19 @@ extension FieldSyncClient {
                 }
                 bytes = plain
             }
-            let json: JSONValue?
-            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-                json = .null
-            } else {
-                json = try? JSONParser.parse(bytes)
-            }
             if (200..<300).contains(status) {
-                guard let json else {
+                let json: JSONValue
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
+                    json = .null
+                } else if let parsed = try? JSONParser.parse(bytes) {
+                    json = parsed
+                } else {
                     return .refused(.invalidResponse(path: path, detail: "the body is not JSON"), retryAfter: nil)
                 }
                 return .answer(ClientResponse(status: status, headers: headers, json: json, body: bytes, wireBytes: wireBytes))
             }
-            let error = ClientError.server(
-                status: status, error: json?["error"].flatMap(ItemError.init(json:)), method: method.uppercased(), path: path)
+            let body = try? JSONCoding.decode(ErrorEnvelope.self, from: bytes)
+            let error = ClientError.server(status: status, error: body?.error, method: method.uppercased(), path: path)
             let retryAfter = headers.first { $0.name.lowercased() == "retry-after" }
                 .flatMap { Double($0.value.trimmingCharacters(in: .whitespaces)) }
                 .flatMap { $0.isFinite ? Duration.milliseconds(Int64(min(max(0, $0), 86_400) * 1000)) : nil }

@@ -2,8 +2,9 @@ import FieldSyncCore
 import Foundation
 
 /// What the CLI remembers between runs: the server, the signed-in user's token and
-/// the device and project to use. Stored as JSON, readable only by its owner.
-public struct Profile: Sendable, Equatable {
+/// the device and project to use. Stored as JSON (absent members are `nil`, unknown
+/// ones ignored), readable only by its owner.
+public struct Profile: Sendable, Equatable, Codable {
     /// The server's base URL the token belongs to.
     public var server: String?
     /// The bearer token. Secret: never print it.
@@ -17,36 +18,25 @@ public struct Profile: Sendable, Equatable {
 
     public init() {}
 
-    static let keys = ["server", "token", "username", "userId", "role", "accountId", "projectId", "deviceId"]
-
-    /// Reads a profile document; unknown members are ignored.
-    public init(json: JSONValue) {
-        server = json["server"]?.stringValue
-        token = json["token"]?.stringValue
-        username = json["username"]?.stringValue
-        userId = json["userId"]?.stringValue
-        role = json["role"]?.stringValue
-        accountId = json["accountId"]?.stringValue
-        projectId = json["projectId"]?.stringValue
-        deviceId = json["deviceId"]?.stringValue
-    }
-
-    /// As stored (token included).
-    public var json: JSONValue {
-        var o: [String: JSONValue] = [:]
-        let values = [server, token, username, userId, role, accountId, projectId, deviceId]
-        for (key, value) in zip(Self.keys, values) {
-            if let value { o[key] = .string(value) }
-        }
-        return .object(o)
-    }
-
     /// As shown to people: the token replaced by whether there is one.
-    public var redacted: JSONValue {
-        var o = json.objectValue ?? [:]
-        o["token"] = nil
-        o["signedIn"] = .bool(token != nil)
-        return .object(o)
+    public var redacted: Redacted {
+        var copy = self
+        copy.token = nil
+        return Redacted(profile: copy, signedIn: token != nil)
+    }
+
+    /// A profile without its token, and whether it has one (`"signedIn"`).
+    public struct Redacted: Sendable, Encodable {
+        public var profile: Profile
+        public var signedIn: Bool
+
+        public func encode(to encoder: any Encoder) throws {
+            try profile.encode(to: encoder)
+            var c = encoder.container(keyedBy: SignedInKey.self)
+            try c.encode(signedIn, forKey: .signedIn)
+        }
+
+        private enum SignedInKey: String, CodingKey { case signedIn }
     }
 
     /// Forgets the user (token and who it belongs to), keeping server and device.
@@ -89,9 +79,9 @@ public struct ProfileStore: Sendable {
             throw ProfileError("cannot read the profile \(path): check its permissions")
         }
         do {
-            return Profile(json: try JSONParser.parse(Array(data)))
+            return try JSONCoding.decode(Profile.self, from: data)
         } catch {
-            throw ProfileError("the profile \(path) is not valid JSON (\(error)): fix or delete it")
+            throw ProfileError("the profile \(path) is not a profile (\(JSONCoding.describe(error))): fix or delete it")
         }
     }
 
@@ -107,7 +97,12 @@ public struct ProfileStore: Sendable {
                 throw ProfileError("cannot create the directory \(directory) for the profile: \(error.localizedDescription)")
             }
         }
-        var bytes = JSONWriter.encode(profile.json)
+        var bytes: [UInt8]
+        do {
+            bytes = try JSONCoding.encode(profile)
+        } catch {
+            throw ProfileError("cannot write the profile \(path): \(error)")
+        }
         bytes.append(0x0A)
         let temporary = path + ".tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)

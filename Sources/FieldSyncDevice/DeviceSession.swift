@@ -3,7 +3,7 @@ import FieldSyncCore
 import Foundation
 
 /// Who the device is and who is signed in on it, as kept in its store.
-public struct DeviceSession: Sendable, Hashable {
+public struct DeviceSession: Sendable, Hashable, Encodable {
     /// The device id, which is also its replica id in version vectors.
     public var deviceId: UUID
     public var server: String?
@@ -23,20 +23,25 @@ public struct DeviceSession: Sendable, Hashable {
     /// The replica id, as it appears in version vectors.
     public var replica: String { deviceId.lowercasedText }
 
-    /// The session, without the token, as JSON for people and scripts.
-    public var json: JSONValue {
-        var o: [String: JSONValue] = [
-            "deviceId": .string(replica), "registered": .bool(registered), "signedIn": .bool(token != nil),
-            "orgUnitIds": .array(orgUnitIds.map { .string($0.lowercasedText) }),
-        ]
-        if let server { o["server"] = .string(server) }
-        if let username { o["username"] = .string(username) }
-        if let userId { o["userId"] = .string(userId) }
-        if let role { o["role"] = .string(role) }
-        if let accountId { o["accountId"] = .string(accountId) }
-        if let projectId { o["projectId"] = .string(projectId.lowercasedText) }
-        if clockSkewMs != 0 { o["clockSkewMs"] = .number(Double(clockSkewMs)) }
-        return .object(o)
+    private enum CodingKeys: String, CodingKey {
+        case deviceId, registered, signedIn, orgUnitIds, server, username, userId, role, accountId, projectId, clockSkewMs
+    }
+
+    /// The session without the token (`signedIn` says whether there is one), for people
+    /// and scripts; `clockSkewMs` only when the clock is skewed.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(replica, forKey: .deviceId)
+        try c.encode(registered, forKey: .registered)
+        try c.encode(token != nil, forKey: .signedIn)
+        try c.encode(orgUnitIds.map(\.lowercasedText), forKey: .orgUnitIds)
+        try c.encodeIfPresent(server, forKey: .server)
+        try c.encodeIfPresent(username, forKey: .username)
+        try c.encodeIfPresent(userId, forKey: .userId)
+        try c.encodeIfPresent(role, forKey: .role)
+        try c.encodeIfPresent(accountId, forKey: .accountId)
+        try c.encodeIfPresent(projectId?.lowercasedText, forKey: .projectId)
+        if clockSkewMs != 0 { try c.encode(clockSkewMs, forKey: .clockSkewMs) }
     }
 }
 
@@ -49,7 +54,7 @@ extension DeviceStore {
                 id = UUID()
                 try db.setMeta(MetaKey.deviceId, id!.lowercasedText)
             }
-            let units = (try db.metaJSON(MetaKey.orgUnitIds)?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(UUID.init(uuidString:)) }
+            let units = (try db.metaValue([String].self, MetaKey.orgUnitIds) ?? []).compactMap(UUID.init(uuidString:))
             return DeviceSession(
                 deviceId: id!, server: try db.meta(MetaKey.server), token: try db.meta(MetaKey.token),
                 username: try db.meta(MetaKey.username), userId: try db.meta(MetaKey.userId), role: try db.meta(MetaKey.role),
@@ -83,7 +88,7 @@ extension DeviceStore {
             try db.setMeta(MetaKey.role, answer.user.role)
             try db.setMeta(MetaKey.accountId, answer.user.accountId)
             try db.setMeta(MetaKey.projectId, project?.lowercasedText)
-            try db.setMeta(MetaKey.orgUnitIds, JSONWriter.string(.array(answer.user.orgUnitIds.map(JSONValue.string))))
+            try db.setMeta(MetaKey.orgUnitIds, value: answer.user.orgUnitIds)
             try db.setMeta(MetaKey.registered, nil)
         }
     }
@@ -109,15 +114,15 @@ extension DeviceStore {
     /// Keeps the forms and entity types the device collects with (downloaded while online).
     public func saveCatalog(forms: [JSONValue], entityTypes: [JSONValue]) async throws {
         try await queue.write { db in
-            try db.setMeta(MetaKey.forms, JSONWriter.string(.array(forms)))
-            try db.setMeta(MetaKey.entityTypes, JSONWriter.string(.array(entityTypes)))
+            try db.setMeta(MetaKey.forms, value: forms)
+            try db.setMeta(MetaKey.entityTypes, value: entityTypes)
         }
     }
 
     /// The cached forms (`GET /v1/forms` items) and entity types.
     public func catalog() async throws -> (forms: [JSONValue], entityTypes: [JSONValue]) {
         try await queue.read { db in
-            (try db.metaJSON(MetaKey.forms)?.arrayValue ?? [], try db.metaJSON(MetaKey.entityTypes)?.arrayValue ?? [])
+            (try db.metaValue([JSONValue].self, MetaKey.forms) ?? [], try db.metaValue([JSONValue].self, MetaKey.entityTypes) ?? [])
         }
     }
 }

@@ -4,9 +4,9 @@ import GRDB
 
 /// What a device holds and owes: its outbox, conflicts as the server reported them,
 /// rejected writes and org-unit proposals.
-public struct DeviceStatus: Sendable {
+public struct DeviceStatus: Sendable, Encodable {
     /// One conflicted field of a record, with all its values as pulled.
-    public struct Conflict: Sendable {
+    public struct Conflict: Sendable, Encodable {
         public var kind: String
         public var id: String
         public var field: String
@@ -14,7 +14,7 @@ public struct DeviceStatus: Sendable {
     }
 
     /// A write the server rejected for good.
-    public struct Rejection: Sendable {
+    public struct Rejection: Sendable, Encodable {
         public var kind: String
         public var id: String
         public var code: String
@@ -41,25 +41,26 @@ public struct DeviceStatus: Sendable {
 
     public var queuedTotal: Int { queued.values.reduce(0, +) }
 
-    public var json: JSONValue {
-        .object([
-            "device": session.json,
-            "queued": .object(queued.mapValues { .number(Double($0)) }),
-            "inFlight": .number(Double(inFlight)),
-            "batchIds": .array(batchIds.map(JSONValue.string)),
-            "records": .object(records.mapValues { .number(Double($0)) }),
-            "conflicts": .array(conflicts.map { .object(["kind": .string($0.kind), "id": .string($0.id), "field": .string($0.field), "values": $0.values]) }),
-            "rejections": .array(rejections.map {
-                var o: [String: JSONValue] = ["kind": .string($0.kind), "id": .string($0.id), "code": .string($0.code), "message": .string($0.message)]
-                if let f = $0.field { o["field"] = .string(f) }
-                return .object(o)
-            }),
-            "proposals": .object(proposals.mapValues(JSONValue.string)),
-            "counter": .number(Double(counter)),
-            "cursor": cursor.map(JSONValue.string) ?? .null,
-            "written": .number(Double(written)),
-            "acknowledged": .number(Double(acknowledged)),
-        ])
+    private enum CodingKeys: String, CodingKey {
+        case device, queued, inFlight, batchIds, records, conflicts, rejections, proposals, counter, cursor, written, acknowledged
+    }
+
+    /// The status for scripts (`device status --json`): `device` is the session without
+    /// its token, `cursor` is `null` before the first pull.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(session, forKey: .device)
+        try c.encode(queued, forKey: .queued)
+        try c.encode(inFlight, forKey: .inFlight)
+        try c.encode(batchIds, forKey: .batchIds)
+        try c.encode(records, forKey: .records)
+        try c.encode(conflicts, forKey: .conflicts)
+        try c.encode(rejections, forKey: .rejections)
+        try c.encode(proposals, forKey: .proposals)
+        try c.encode(counter, forKey: .counter)
+        try c.encode(cursor, forKey: .cursor)
+        try c.encode(written, forKey: .written)
+        try c.encode(acknowledged, forKey: .acknowledged)
     }
 }
 

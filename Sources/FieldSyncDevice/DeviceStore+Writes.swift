@@ -76,7 +76,7 @@ extension DeviceStore {
         }
         let counter = try db.metaInt(MetaKey.counter) + 1
         let skew = try db.metaInt(MetaKey.clockSkewMs)
-        let editedAt = Timestamp(millisecondsSinceEpoch: (now ?? Timestamp.now).millisecondsSinceEpoch + skew)
+        let editedAt = Timestamp(millisecondsSinceEpoch: (now ?? Timestamp(Date())).millisecondsSinceEpoch + skew)
         let write = VersionedWrite(base: state.version, replica: replica, counter: counter, editedAt: editedAt, changes: changes)
         let creating = state.isEmpty
         state.apply(write)
@@ -149,13 +149,6 @@ extension DeviceStore {
     }
 }
 
-extension Timestamp {
-    /// The wall clock, to the millisecond.
-    static var now: Timestamp {
-        Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
-    }
-}
-
 /// One write this device made: (kind, record id, counter; 0 for a position).
 public struct WrittenEntry: Sendable, Hashable {
     public var kind: String
@@ -184,13 +177,6 @@ extension DeviceStore {
                 if let doc = try? JSONParser.parse(row["server_doc"] as String) { out[kind + "/" + id] = doc }
             }
             return out
-        }
-    }
-
-    /// Records created here that were never pulled (so never seen on the server).
-    public func unpulledRecords() async throws -> [String] {
-        try await queue.read { db in
-            try String.fetchAll(try db.cachedStatement(sql: "SELECT kind || '/' || id FROM records WHERE server_doc IS NULL"))
         }
     }
 }

@@ -1,3 +1,4 @@
+import FieldSyncClient
 import FieldSyncCore
 import Foundation
 import GRDB
@@ -7,13 +8,13 @@ import GRDB
 /// into batches with a stable `batch_id`), conflicts as the server reported them,
 /// rejected writes and pending org-unit proposals.
 public final class DeviceStore: Sendable {
-    /// The SQLite file.
+    /// The SQLite file, or a name for a store that has none (e.g. in memory), used in messages.
     public let path: String
-    let queue: DatabaseQueue
+    let queue: any DatabaseWriter
 
-    /// Opens (creating when missing, with its directory) and migrates the store at `path`.
-    public init(path: String) throws {
-        self.path = path
+    /// Opens (creating when missing, with its directory) and migrates the store at `path`,
+    /// in WAL mode.
+    public convenience init(path: String) throws {
         let directory = (path as NSString).deletingLastPathComponent
         if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
             do {
@@ -28,15 +29,33 @@ public final class DeviceStore: Sendable {
             _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        let queue: DatabaseQueue
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
-            try Self.migrator.migrate(queue)
         } catch {
             throw DeviceError("cannot open the device store \(path) (\(error)); check the path, or delete the file to start over")
         }
+        try self.init(writer: queue, name: path)
     }
 
-    /// Closes the file; the store cannot be used afterwards.
+    /// Opens and migrates a store on any GRDB database (a `DatabaseQueue` in memory for
+    /// tests, a `DatabasePool`, …); `name` stands for it in messages.
+    public init(writer: any DatabaseWriter, name: String) throws {
+        path = name
+        queue = writer
+        do {
+            try Self.migrator.migrate(writer)
+        } catch {
+            throw DeviceError("cannot open the device store \(name) (\(error)); check the path, or delete the file to start over")
+        }
+    }
+
+    /// A new empty store in memory (gone when closed): a device that needs no file.
+    public static func inMemory(name: String = "memory") throws -> DeviceStore {
+        try DeviceStore(writer: try DatabaseQueue(), name: name)
+    }
+
+    /// Closes the database; the store cannot be used afterwards.
     public func close() throws {
         try queue.close()
     }
@@ -123,7 +142,19 @@ extension Database {
         try setMeta(key, String(try metaInt(key) + delta))
     }
 
-    func metaJSON(_ key: String) throws -> JSONValue? {
-        try meta(key).flatMap { try? JSONParser.parse($0) }
+    /// A `meta` value stored as JSON; `nil` when absent. A value that no longer reads as
+    /// `T` is an error naming the key (the store was written by something else).
+    func metaValue<T: Decodable>(_ type: T.Type, _ key: String) throws -> T? {
+        guard let text = try meta(key) else { return nil }
+        do {
+            return try JSONCoding.decode(type, from: Array(text.utf8))
+        } catch {
+            throw DeviceError("the device store's \(key) is not what this version writes (\(JSONCoding.describe(error))); delete the store to start over")
+        }
+    }
+
+    /// Stores `value` as JSON under `key`.
+    func setMeta(_ key: String, value: some Encodable) throws {
+        try setMeta(key, try JSONCoding.string(value))
     }
 }

@@ -1,7 +1,7 @@
 import FieldSyncCore
 
 /// The outcome of a fleet run.
-public struct FleetReport: Sendable {
+public struct FleetReport: Sendable, Encodable {
     public var options: FleetOptions
     /// Writes made on devices (versioned writes and positions).
     public var writes = 0
@@ -43,26 +43,52 @@ public struct FleetReport: Sendable {
     /// Writes per second of the sync phase (push rounds and the final pull).
     public var throughput: Double { syncSeconds > 0 ? Double(writes) / syncSeconds : 0 }
 
-    public var json: JSONValue {
-        func n(_ x: Int) -> JSONValue { .number(Double(x)) }
-        func r(_ x: Double) -> JSONValue { .number((x * 10).rounded() / 10) }
-        var o: [String: JSONValue] = [
-            "devices": n(options.devices), "recordsPerDevice": n(options.records), "writes": n(writes),
-            "acknowledged": n(acknowledged), "rejected": n(rejected), "lost": n(lost),
-            "converged": .bool(converged), "divergentDevices": n(divergentDevices), "devicesNotDrained": n(devicesNotDrained),
-            "recordsInConflict": n(recordsInConflict), "serverRecords": n(serverRecords), "serverPositions": n(serverPositions),
-            "rounds": n(rounds), "failedSyncs": n(failedSyncs), "pushes": n(pushes),
-            "pushLatencyMs": .object(["p50": r(p50), "p95": r(p95), "p99": r(p99)]),
-            "faults": .object(faults.mapValues { n($0) }),
-            "forged": .object(["sent": n(forgedSent), "rejected": n(forgedRejected)]),
-            "throughput": r(throughput),
-            "seconds": .object(["setup": r(setupSeconds), "work": r(workSeconds), "sync": r(syncSeconds), "check": r(checkSeconds)]),
-            "syncDeviceSeconds": .object(["pushWait": r(pushWaitSeconds), "pullWait": r(pullWaitSeconds), "store": r(storeSeconds)]),
-            "concurrency": n(options.concurrency), "batchSize": n(options.batchSize),
-            "ok": .bool(ok),
-        ]
-        if let problem { o["problem"] = .string(problem) }
-        return .object(o)
+    private enum CodingKeys: String, CodingKey {
+        case devices, recordsPerDevice, writes, acknowledged, rejected, lost, converged, divergentDevices, devicesNotDrained
+        case recordsInConflict, serverRecords, serverPositions, rounds, failedSyncs, pushes, pushLatencyMs, faults, forged
+        case throughput, seconds, syncDeviceSeconds, concurrency, batchSize, ok, problem
+    }
+
+    /// Seconds, milliseconds and rates with one decimal place.
+    private struct Tenths: Encodable {
+        var value: Double
+        init(_ value: Double) { self.value = value }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            try c.encode((value * 10).rounded() / 10)
+        }
+    }
+
+    /// The report for machines (`simulate --json`).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(options.devices, forKey: .devices)
+        try c.encode(options.records, forKey: .recordsPerDevice)
+        try c.encode(writes, forKey: .writes)
+        try c.encode(acknowledged, forKey: .acknowledged)
+        try c.encode(rejected, forKey: .rejected)
+        try c.encode(lost, forKey: .lost)
+        try c.encode(converged, forKey: .converged)
+        try c.encode(divergentDevices, forKey: .divergentDevices)
+        try c.encode(devicesNotDrained, forKey: .devicesNotDrained)
+        try c.encode(recordsInConflict, forKey: .recordsInConflict)
+        try c.encode(serverRecords, forKey: .serverRecords)
+        try c.encode(serverPositions, forKey: .serverPositions)
+        try c.encode(rounds, forKey: .rounds)
+        try c.encode(failedSyncs, forKey: .failedSyncs)
+        try c.encode(pushes, forKey: .pushes)
+        try c.encode(["p50": Tenths(p50), "p95": Tenths(p95), "p99": Tenths(p99)], forKey: .pushLatencyMs)
+        try c.encode(faults, forKey: .faults)
+        try c.encode(["sent": forgedSent, "rejected": forgedRejected], forKey: .forged)
+        try c.encode(Tenths(throughput), forKey: .throughput)
+        try c.encode(["setup": Tenths(setupSeconds), "work": Tenths(workSeconds), "sync": Tenths(syncSeconds), "check": Tenths(checkSeconds)],
+                     forKey: .seconds)
+        try c.encode(["pushWait": Tenths(pushWaitSeconds), "pullWait": Tenths(pullWaitSeconds), "store": Tenths(storeSeconds)],
+                     forKey: .syncDeviceSeconds)
+        try c.encode(options.concurrency, forKey: .concurrency)
+        try c.encode(options.batchSize, forKey: .batchSize)
+        try c.encode(ok, forKey: .ok)
+        try c.encodeIfPresent(problem, forKey: .problem)
     }
 
     /// The report for people, a few lines.
