@@ -25,10 +25,12 @@ public struct AppliedDots: Sendable, Hashable {
 
     /// Replica → counters, as stored (sorted and deduplicated here).
     public init(counters: [String: [Int64]]) {
-        var normalised: [String: [Int64]] = [:]
-        for (replica, list) in counters {
+        var normalised = counters
+        for (replica, list) in counters where replica.isEmpty || !Self.isStrictlyAscendingFromOne(list) {
+            // Stored lists are already ascending (``stateText`` writes them so); only
+            // others pay for the sort.
             let kept = Array(Set(list.filter { $0 >= 1 })).sorted()
-            if !kept.isEmpty && !replica.isEmpty { normalised[replica] = kept }
+            normalised[replica] = kept.isEmpty || replica.isEmpty ? nil : kept
         }
         self.counters = normalised
     }
@@ -84,6 +86,17 @@ public struct AppliedDots: Sendable, Hashable {
     /// Every dot, replicas in byte order, counters ascending.
     public var dots: [Dot] {
         counters.keys.sorted(by: bytewiseLess).flatMap { r in (counters[r] ?? []).map { Dot(replica: r, counter: $0) } }
+    }
+
+    /// Whether `list` is non-empty, strictly ascending and starts at 1 or above.
+    private static func isStrictlyAscendingFromOne(_ list: [Int64]) -> Bool {
+        guard let first = list.first, first >= 1 else { return false }
+        var previous = first
+        for counter in list.dropFirst() {
+            guard counter > previous else { return false }
+            previous = counter
+        }
+        return true
     }
 
     /// The first index whose counter is ≥ `value` (binary search; `list.count` if none).

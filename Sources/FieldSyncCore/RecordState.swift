@@ -56,6 +56,35 @@ public struct RecordState: Sendable, Hashable, Codable {
         self.applied = dots
     }
 
+    /// A state read back from its stored text: `dots` were written by ``stateText`` from
+    /// ``applied``, which holds every value's dot and every vector entry (``apply(_:)``
+    /// and the migration that added them keep it so), and `version` is their maximum; so
+    /// they are taken as they are, without re-inserting every value's dot (a hot shared
+    /// entity holds ~50 values, read on every write to it). Values are normalised as in
+    /// ``init(fields:version:applied:)``. Without stored dots, that initialiser derives them.
+    init(storedFields fields: [String: [FieldValue]], version: VersionVector, dots: AppliedDots?) {
+        guard let dots, !dots.isEmpty else {
+            self = RecordState(fields: fields, version: version)
+            return
+        }
+        var normalised: [String: [FieldValue]] = [:]
+        for (name, values) in fields {
+            if values.count == 1 {
+                normalised[name] = values
+                continue
+            }
+            var byDot: [Dot: FieldValue] = [:]
+            for value in values {
+                if let kept = byDot[value.dot], kept.takesPrecedence(over: value) { continue }
+                byDot[value.dot] = value
+            }
+            if !byDot.isEmpty { normalised[name] = RecordState.sorted(Array(byDot.values)) }
+        }
+        self.fields = normalised
+        self.version = version
+        self.applied = dots
+    }
+
     /// Each field's visible value: the one with the greatest (`editedAt`, replica as
     /// UTF-8 bytes, counter). A tombstone shows as `"deleted": true`; a cleared field
     /// as `null`.

@@ -169,7 +169,7 @@ extension JSONParser.Cursor {
         skipSpace()
         guard i == buffer.count else { throw Unusual() }
         guard let fields, let version else { return nil }
-        return RecordState(fields: fields, version: version, applied: dots ?? AppliedDots())
+        return RecordState(storedFields: fields, version: version, dots: dots)
     }
 
     /// `{"dev-b":[2,7],…}`.
