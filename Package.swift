@@ -87,7 +87,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // One emulated device = one SQLite store; the fleet simulator (issue #6).
+        // One emulated device = one SQLite store; the fleet simulator.
         .target(
             name: "FieldSyncDevice",
             dependencies: ["FieldSyncCore", "FieldSyncClient", .product(name: "GRDB", package: "GRDB.swift")]
@@ -113,12 +113,34 @@ let package = Package(
         ),
         .testTarget(name: "FieldSyncCoreTests", dependencies: ["FieldSyncCore"]),
         .testTarget(name: "FieldSyncGeometryTests", dependencies: ["FieldSyncGeometry"], resources: [.copy("Fixtures")]),
-        .testTarget(
-            name: "FieldSyncDeviceTests",
+        // What the server, device and CLI tests share: a fresh database of the throwaway
+        // PostGIS (FIELDSYNC_TEST_DATABASE_URL) and a live server on it.
+        .target(
+            name: "FieldSyncTestSupport",
             dependencies: [
-                "FieldSyncDevice", "FieldSyncServer",
+                "FieldSyncServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/FieldSyncTestSupport"
+        ),
+        .testTarget(name: "FieldSyncDeviceTests", dependencies: ["FieldSyncDevice", "FieldSyncTestSupport"]),
+        .testTarget(
+            name: "FieldSyncClientTests",
+            dependencies: [
+                "FieldSyncClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "FieldSyncCLITests",
+            dependencies: [
+                "FieldSyncCLI", "FieldSyncTestSupport",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .testTarget(
@@ -126,6 +148,7 @@ let package = Package(
             dependencies: [
                 "FieldSyncServer",
                 "FieldSyncClient",
+                "FieldSyncTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -1,42 +1,16 @@
 import FieldSyncClient
 import FieldSyncCore
 import FieldSyncDevice
-import FieldSyncServer
+import FieldSyncTestSupport
 import Foundation
-import Hummingbird
-import HummingbirdTesting
 import Logging
-import PostgresNIO
 import Testing
 
 /// A real server on a loopback port over a fresh database of the throwaway PostGIS
-/// (FIELDSYNC_TEST_DATABASE_URL, set by scripts/test or scripts/throwaway-postgis.sh).
+/// (``LiveTestServer``), for the end-to-end device tests.
 enum LiveServer {
-    static let rootUser = "root"
-    static let rootPassword = "root-password"
-
-    static func freshDatabase() async throws -> String {
-        guard let base = ProcessInfo.processInfo.environment["FIELDSYNC_TEST_DATABASE_URL"], !base.isEmpty,
-              var components = URLComponents(string: base)
-        else {
-            throw DeviceError("FIELDSYNC_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts a throwaway PostGIS")
-        }
-        let name = "dev_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let config = PostgresConnection.Configuration(
-            host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: components.user ?? "postgres",
-            password: components.password, database: String(components.path.dropFirst()), tls: .disable)
-        let logger = Logger(label: "test")
-        let connection = try await PostgresConnection.connect(configuration: config, id: 1, logger: logger)
-        do {
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
-            try await connection.close()
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        components.path = "/" + name
-        return components.string!
-    }
+    static let rootUser = TestServerDefaults.rootUser
+    static let rootPassword = TestServerDefaults.rootPassword
 
     /// Where ``device(_:_:agent:)`` puts its stores: a directory of the running ``run(_:)``.
     @TaskLocal static var storeDirectory: String?
@@ -51,17 +25,7 @@ enum LiveServer {
     }
 
     private static func runServer<T: Sendable>(_ body: @Sendable (FieldSyncClient) async throws -> T) async throws -> T {
-        var config = ServerConfiguration()
-        config.databaseURL = try await freshDatabase()
-        config.adminUser = rootUser
-        config.adminPassword = rootPassword
-        config.port = 0
-        config.poolSize = 8
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
-        let app = try await buildApplication(configuration: config, logger: logger)
-        return try await app.test(.live) { testClient in
-            let port = try #require(testClient.port)
+        try await LiveTestServer.run { port in
             var clientLogger = Logger(label: "test.client")
             clientLogger.logLevel = .error
             return try await FieldSyncClient.withClient(baseURL: "http://127.0.0.1:\(port)", logger: clientLogger) { client in
@@ -96,46 +60,5 @@ enum LiveServer {
             }
         }
         return out
-    }
-}
-
-/// Passes pushes through, but after `dropAfter` successful pushes throws the answers
-/// of the next `drops` away (the server did the work; the device never hears of it).
-/// Records every `batchId` pushed.
-final class DroppingTransport: SyncTransport, @unchecked Sendable {
-    let inner: any SyncTransport
-    private let lock = NSLock()
-    private var pushed: [UUID] = []
-    private var remainingBeforeDrop: Int
-    private var drops: Int
-
-    init(_ inner: any SyncTransport, dropAfter: Int, drops: Int = 1) {
-        self.inner = inner
-        self.remainingBeforeDrop = dropAfter
-        self.drops = drops
-    }
-
-    var batchIds: [UUID] { lock.withLock { pushed } }
-
-    func push(batchId: UUID, deviceId: UUID, projectId: UUID?, items: [JSONValue]) async throws -> PushAnswer {
-        let answer = try await inner.push(batchId: batchId, deviceId: deviceId, projectId: projectId, items: items)
-        let drop: Bool = lock.withLock {
-            pushed.append(batchId)
-            if remainingBeforeDrop > 0 {
-                remainingBeforeDrop -= 1
-                return false
-            }
-            if drops > 0 {
-                drops -= 1
-                return true
-            }
-            return false
-        }
-        if drop { throw InjectedFault(kind: .drop) }
-        return answer
-    }
-
-    func pull(cursor: String?, limit: Int, projectId: UUID?) async throws -> PullPage {
-        try await inner.pull(cursor: cursor, limit: limit, projectId: projectId)
     }
 }

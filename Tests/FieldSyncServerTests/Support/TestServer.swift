@@ -1,4 +1,5 @@
 import FieldSyncCore
+import FieldSyncTestSupport
 @testable import FieldSyncServer
 import Foundation
 import HTTPTypes
@@ -9,105 +10,15 @@ import NIOCore
 import PostgresNIO
 import Testing
 
-/// The throwaway PostGIS that `scripts/test` starts (FIELDSYNC_TEST_DATABASE_URL).
-enum TestDatabase {
-    static var baseURL: String {
-        get throws {
-            guard let url = ProcessInfo.processInfo.environment["FIELDSYNC_TEST_DATABASE_URL"], !url.isEmpty else {
-                throw TestSetupError("FIELDSYNC_TEST_DATABASE_URL is not set: run the tests with scripts/test, which starts a throwaway PostGIS")
-            }
-            return url
-        }
-    }
+// The fresh-database helpers (TestDatabase, MigratedTemplate, testConfiguration,
+// TestSetupError) live in the FieldSyncTestSupport target, shared with the device and
+// CLI tests; these names make them visible to every file of this target.
+typealias TestDatabase = FieldSyncTestSupport.TestDatabase
+typealias MigratedTemplate = FieldSyncTestSupport.MigratedTemplate
+typealias TestSetupError = FieldSyncTestSupport.TestSetupError
 
-    /// Creates an empty database on the test cluster and returns its URL: each test
-    /// gets its own, so suites can run in parallel.
-    static func fresh() async throws -> String {
-        try await create(template: nil)
-    }
-
-    /// A database already migrated: a copy of a template migrated once per test run
-    /// (migrating one database per test, PostGIS included, loads the machine for nothing).
-    static func migrated() async throws -> String {
-        let template = try await MigratedTemplate.shared.name()
-        return try await create(template: template)
-    }
-
-    static func create(template: String?) async throws -> String {
-        let base = try baseURL
-        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        try await admin { connection in
-            let sql = template.map { "CREATE DATABASE \(name) TEMPLATE \($0)" } ?? "CREATE DATABASE \(name)"
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: Logger(label: "test"))
-        }
-        return url(of: name, base: base)
-    }
-
-    static func url(of database: String, base: String) -> String {
-        var components = URLComponents(string: base)!
-        components.path = "/" + database
-        return components.string!
-    }
-
-    /// Runs `body` on a connection to the test cluster's base database.
-    static func admin<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let components = URLComponents(string: try baseURL)!
-        let config = PostgresConnection.Configuration(
-            host: components.host ?? "127.0.0.1", port: components.port ?? 5432, username: components.user ?? "postgres",
-            password: components.password, database: String(components.path.dropFirst()), tls: .disable)
-        let connection = try await PostgresConnection.connect(configuration: config, id: 1, logger: Logger(label: "test"))
-        do {
-            let result = try await body(connection)
-            try await connection.close()
-            return result
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-    }
-}
-
-/// The template database: created and migrated by the first test that needs it.
-actor MigratedTemplate {
-    static let shared = MigratedTemplate()
-    private var ready: String?
-
-    func name() async throws -> String {
-        if let ready { return ready }
-        let name = "fieldsync_template_" + UUID().uuidString.prefix(8).lowercased()
-        let url = try await TestDatabase.create(template: nil)
-        // Migrate a fresh database, then rename it as the template (no connection stays open on it).
-        let logger = { var l = Logger(label: "template"); l.logLevel = .warning; return l }()
-        let client = PostgresClient(configuration: try DatabaseURL.configuration(from: url), backgroundLogger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
-            try await Migrator(database: Database(client: client, timeout: .seconds(300), logger: logger), logger: logger).migrate()
-            group.cancelAll()
-        }
-        let migratedName = String(URLComponents(string: url)!.path.dropFirst())
-        try await TestDatabase.admin { c in
-            try await c.query(PostgresQuery(unsafeSQL: "ALTER DATABASE \(migratedName) RENAME TO \(name)"), logger: logger)
-        }
-        ready = name
-        return name
-    }
-}
-
-struct TestSetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
-}
-
-/// A configuration for a test server on a fresh database.
 func testConfiguration(databaseURL: String) -> ServerConfiguration {
-    var config = ServerConfiguration()
-    config.databaseURL = databaseURL
-    config.adminUser = "root"
-    config.adminPassword = "root-password"
-    config.port = 0
-    config.databaseTimeout = .seconds(5)
-    config.poolSize = 8
-    return config
+    FieldSyncTestSupport.testConfiguration(databaseURL: databaseURL)
 }
 
 /// Builds the real application on a fresh database and runs `body` against it
