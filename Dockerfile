@@ -26,6 +26,7 @@ COPY Package.swift Package.resolved* ./
 RUN swift package resolve
 
 COPY Sources ./Sources
+COPY Plugins ./Plugins
 COPY Schemas ./Schemas
 
 RUN swift build -c release --product fieldsync-server --static-swift-stdlib
