@@ -64,11 +64,15 @@ public struct AppliedDots: Sendable, Hashable {
     /// Adds `dot` (a counter below 1 or an empty replica is not a dot and is ignored).
     public mutating func insert(_ dot: Dot) {
         guard dot.counter >= 1, !dot.replica.isEmpty else { return }
-        var list = counters[dot.replica] ?? []
-        let k = Self.lowerBound(list, dot.counter)
-        if k < list.count && list[k] == dot.counter { return }
-        list.insert(dot.counter, at: k)
-        counters[dot.replica] = list
+        let k: Int
+        if let list = counters[dot.replica] {
+            k = Self.lowerBound(list, dot.counter)
+            if k < list.count && list[k] == dot.counter { return }
+        } else {
+            k = 0
+        }
+        // In place: the table's array is the only reference, so no copy of it.
+        counters[dot.replica, default: []].insert(dot.counter, at: k)
     }
 
     /// Adds every dot of `other`.

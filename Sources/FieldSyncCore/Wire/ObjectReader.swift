@@ -171,12 +171,12 @@ public struct ObjectReader: Sendable {
 
     /// Throws `invalid_field` at the first string or object key inside `value` that
     /// PostgreSQL would refuse, naming it below `field` (`changes.village`, `fields[0].name`).
-    /// Paths are built only for the one value at fault: a clean value costs a walk of
-    /// its strings and no allocation.
-    public static func checkText(_ value: JSONValue, field: String) throws(ItemError) {
+    /// Paths (`field` too) are built only for the one value at fault: a clean value costs a
+    /// walk of its strings and no allocation.
+    public static func checkText(_ value: JSONValue, field: @autoclosure () -> String) throws(ItemError) {
         var steps: [PathStep] = []
         guard findNUL(value, &steps) else { return }
-        var path = field
+        var path = field()
         var keyAtFault = false
         for (n, step) in steps.reversed().enumerated() {
             switch step {
