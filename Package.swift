@@ -112,6 +112,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FieldSyncCoreTests", dependencies: ["FieldSyncCore"]),
+        .testTarget(name: "FieldSyncODKTests", dependencies: ["FieldSyncODK"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FieldSyncGeometryTests", dependencies: ["FieldSyncGeometry"], resources: [.copy("Fixtures")]),
         // What the server, device and CLI tests share: a fresh database of the throwaway
         // PostGIS (FIELDSYNC_TEST_DATABASE_URL) and a live server on it.

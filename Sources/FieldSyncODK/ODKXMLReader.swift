@@ -25,7 +25,9 @@ public enum ODKXMLReader {
         parser.delegate = delegate
         let ok = parser.parse()
         if let failure = delegate.failure { throw failure }
-        guard ok, let root = delegate.root else {
+        // parse() answers true for a document with content after its root element, but sets
+        // parserError (libxml2's "Extra content at the end of the document").
+        guard ok, parser.parserError == nil, let root = delegate.root else {
             let line = parser.lineNumber
             let reason = parser.parserError.map { String(describing: $0) } ?? "not well-formed"
             throw ODKError(.malformedXML, "the XML is not well-formed (\(reason))", at: "line \(line)")
@@ -131,6 +133,9 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
                 qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
         guard failure == nil else { return }
         let line = parser.lineNumber
+        guard stack.isEmpty == false || root == nil else {
+            return fail(parser, ODKError(.malformedXML, "a second root element <\(elementName)>: a document has one", at: "line \(line)"))
+        }
         elements += 1
         guard elements <= limits.maxElements else {
             return fail(parser, ODKError(.tooLarge, "more than \(limits.maxElements) elements", at: "line \(line)"))
@@ -213,7 +218,9 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, foundInternalEntityDeclarationWithName name: String, value: String?) { declaration(parser, "entity") }
     func parser(_ parser: XMLParser, foundExternalEntityDeclarationWithName name: String, publicID: String?, systemID: String?) { declaration(parser, "external entity") }
     func parser(_ parser: XMLParser, resolveExternalEntityName name: String, systemID: String?) -> Data? {
-        declaration(parser, "external entity")
+        // Reached for a reference to an entity nobody declared (declarations never get here).
+        fail(parser, ODKError(.malformedXML, "the entity reference &\(name.prefix(40)); is not declared: only &amp; &lt; &gt; &quot; &apos; and character references are allowed",
+                              at: "line \(parser.lineNumber)"))
         return nil
     }
 

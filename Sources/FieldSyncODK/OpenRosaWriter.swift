@@ -97,7 +97,7 @@ public enum OpenRosaWriter {
             + "</OpenRosaResponse>\n").utf8)
     }
 
-    /// Escapes text for element content and attribute values: `& < > " '`; characters
+    /// Escapes text for element content: `& < > " '` and CR (as `&#13;`); characters
     /// XML 1.0 does not allow (C0 controls but tab/LF/CR, U+FFFE/U+FFFF) become U+FFFD.
     public static func escape(_ text: String) -> String {
         var out = ""
@@ -109,7 +109,8 @@ public enum OpenRosaWriter {
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&apos;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(c)
+            case "\r": out += "&#13;"  // a raw CR would be read back as LF
+            case "\t", "\n": out.unicodeScalars.append(c)
             default:
                 if c.value < 0x20 || c.value == 0xFFFE || c.value == 0xFFFF {
                     out.unicodeScalars.append("\u{FFFD}")

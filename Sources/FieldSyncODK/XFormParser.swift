@@ -432,10 +432,10 @@ extension StringProtocol {
     var trimmed: String { trimming(" \t\n\r") }
 
     func trimming(_ set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
+        let chars = Set(set.unicodeScalars)
+        var s = Substring(self).unicodeScalars[...]
         while let f = s.first, chars.contains(f) { s.removeFirst() }
         while let l = s.last, chars.contains(l) { s.removeLast() }
-        return String(s)
+        return String(String.UnicodeScalarView(s))
     }
 }
