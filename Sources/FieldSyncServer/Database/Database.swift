@@ -69,7 +69,7 @@ public final class Database: Sendable {
             throw DatabaseUnavailable(description: "the database refuses connections: \(reason)")
         }
         let lease = LeaseFlag()
-        return try await withDeadline(limit, watch: { [watch] in await watch.watch(lease) }) { [client, watch] in
+        return try await withDeadline(limit, watch: { [watch] deadline in await watch.watch(lease, until: deadline) }) { [client, watch] in
             do {
                 return try await client.withConnection { connection in
                     lease.set()
@@ -136,11 +136,12 @@ public struct DatabaseUnavailable: Error, CustomStringConvertible {
 /// Runs `operation` in its own task and returns its result, or throws
 /// ``DatabaseUnavailable`` after `limit`. On a timeout the operation is cancelled and
 /// left to wind down on its own: a query stuck on a dead socket can't hold the caller.
-/// `watch`, when given, runs beside the operation; an error it returns ends the race
-/// with that error at once (the operation is cancelled likewise).
+/// `watch`, when given, runs beside the operation until the deadline it is given (in the
+/// task that keeps the deadline); an error it returns ends the race with that error at
+/// once (the operation is cancelled likewise).
 func withDeadline<T: Sendable>(
     _ limit: Duration,
-    watch: (@Sendable () async -> (any Error)?)? = nil,
+    watch: (@Sendable (ContinuousClock.Instant) async -> (any Error)?)? = nil,
     _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let race = DeadlineRace<T>()
@@ -160,11 +161,10 @@ private final class DeadlineRace<T: Sendable>: Sendable {
         var continuation: CheckedContinuation<T, any Error>?
         var work: Task<Void, Never>?
         var timer: Task<Void, Never>?
-        var watch: Task<Void, Never>?
     }
     private let state = Mutex(State())
 
-    func start(continuation: CheckedContinuation<T, any Error>, limit: Duration, watch: (@Sendable () async -> (any Error)?)?,
+    func start(continuation: CheckedContinuation<T, any Error>, limit: Duration, watch: (@Sendable (ContinuousClock.Instant) async -> (any Error)?)?,
                operation: @escaping @Sendable () async throws -> T) {
         state.withLock { $0.continuation = continuation }
         let work = Task {
@@ -174,42 +174,39 @@ private final class DeadlineRace<T: Sendable>: Sendable {
                 self.finish(.failure(error))
             }
         }
+        // One task both watches (while the lease is awaited) and keeps the deadline, so a
+        // lease costs one task and one timer beside its work, not two of each.
         let timer = Task {
+            let deadline = ContinuousClock.now.advanced(by: limit)
+            if let watch, let error = await watch(deadline) {
+                self.finish(.failure(error))
+                return
+            }
             do {
-                try await Task.sleep(for: limit)
+                try await Task.sleep(until: deadline, clock: .continuous)
             } catch {
                 return
             }
             self.finish(.failure(DatabaseUnavailable(description: "the database did not answer within \(limit)")))
         }
-        let watcher = watch.map { watch in
-            Task {
-                if let error = await watch() { self.finish(.failure(error)) }
-            }
-        }
         let finished = state.withLock {
             $0.work = work
             $0.timer = timer
-            $0.watch = watcher
             return $0.continuation == nil
         }
-        // The work may have finished before the tasks were stored.
-        if finished {
-            timer.cancel()
-            watcher?.cancel()
-        }
+        // The work may have finished before the task was stored.
+        if finished { timer.cancel() }
     }
 
     func finish(_ result: Result<T, any Error>) {
-        let (continuation, work, timer, watch) = state.withLock { s in
+        let (continuation, work, timer) = state.withLock { s in
             defer { s.continuation = nil }
-            return (s.continuation, s.work, s.timer, s.watch)
+            return (s.continuation, s.work, s.timer)
         }
         guard let continuation else { return }
         continuation.resume(with: result)
         if case .failure(let e) = result, e is DatabaseUnavailable { work?.cancel() }
         timer?.cancel()
-        watch?.cancel()
     }
 
     func cancelWork() {

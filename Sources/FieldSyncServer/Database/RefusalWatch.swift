@@ -81,14 +81,18 @@ final class RefusalWatch: Sendable {
         return reason
     }
 
-    /// Watches one request waiting for its connection (``Database``'s deadline race runs
-    /// this beside it and cancels it when the request ends): ``DatabaseUnavailable`` as
-    /// soon as a probe finds the database refusing connections.
-    func watch(_ lease: LeaseFlag) async -> (any Error)? {
+    /// Watches one request waiting for its connection, until `deadline` (``Database``'s
+    /// deadline race runs this in the task that keeps the deadline and cancels it when the
+    /// request ends): ``DatabaseUnavailable`` as soon as a probe finds the database
+    /// refusing connections; `nil` once the lease is made or no probe fits before the
+    /// deadline.
+    func watch(_ lease: LeaseFlag, until deadline: ContinuousClock.Instant) async -> (any Error)? {
         guard endpoint != nil else { return nil }
-        do { try await Task.sleep(for: Self.grace) } catch { return nil }
+        do { try await Task.sleep(until: min(ContinuousClock.now.advanced(by: Self.grace), deadline), clock: .continuous) } catch { return nil }
         while !Task.isCancelled, !lease.isSet {
             let now = ContinuousClock.now
+            // A probe that could outlast the deadline is not started: the deadline answers.
+            guard deadline - now > Self.probeTimeout else { return nil }
             let someoneLeased = state.withLock { s in s.lastLease.map { now - $0 < Self.grace } ?? false }
             if !someoneLeased, let task = startProbe(), let reason = await task.value {
                 if lease.isSet { return nil }
