@@ -6,13 +6,19 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # FIELDSYNC_BUILD_DIR: a SwiftPM scratch path (default: SwiftPM's own, ./.build).
 # FIELDSYNC_BENCH_SKIP_BUILD=1: use the release binaries already built there.
+# FIELDSYNC_BIN_DIR: a folder holding fieldsync-server and fieldsync-bench to use as they
+# are (scripts/bench-alternate compares builds this way); nothing is built then.
 SCRATCH=()
 [ -n "${FIELDSYNC_BUILD_DIR:-}" ] && SCRATCH=(--scratch-path "$FIELDSYNC_BUILD_DIR")
-if [ "${FIELDSYNC_BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  echo "bench: building release binaries" >&2
-  swift build -c release "${SCRATCH[@]}" >/dev/null
+if [ -n "${FIELDSYNC_BIN_DIR:-}" ]; then
+  BIN=$FIELDSYNC_BIN_DIR
+else
+  if [ "${FIELDSYNC_BENCH_SKIP_BUILD:-0}" != 1 ]; then
+    echo "bench: building release binaries" >&2
+    swift build -c release "${SCRATCH[@]}" >/dev/null
+  fi
+  BIN=$(swift build -c release "${SCRATCH[@]}" --show-bin-path)
 fi
-BIN=$(swift build -c release "${SCRATCH[@]}" --show-bin-path)
 FIELDSYNC_PG_DURABLE=1 source scripts/throwaway-postgis.sh
 SERVER_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 SERVER_URL="http://127.0.0.1:$SERVER_PORT"
