@@ -9,13 +9,13 @@ extension UUID {
 extension Timestamp {
     /// The current time, to the millisecond.
     static func now() -> Timestamp {
-        Timestamp(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+        Timestamp(Date())
     }
 }
 
 extension Date {
     /// RFC 3339 with milliseconds, UTC.
     var rfc3339: String {
-        Timestamp(millisecondsSinceEpoch: Int64((timeIntervalSince1970 * 1000).rounded(.down))).description
+        Timestamp(self).description
     }
 }

@@ -103,7 +103,7 @@ enum ChangeRequests {
             let proposal = VersionedWrite(
                 base: (try? JSONParser.parse(baseText)).flatMap(VersionVector.init(json:)) ?? VersionVector(),
                 replica: replica, counter: counter,
-                editedAt: Timestamp(millisecondsSinceEpoch: Int64((editedAt.timeIntervalSince1970 * 1000).rounded())),
+                editedAt: Timestamp(editedAt),
                 changes: changes)
             var appliedStatus: String?
             var appliedVersion: String?
