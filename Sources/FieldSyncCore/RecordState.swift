@@ -41,13 +41,9 @@ public struct RecordState: Sendable, Hashable, Codable {
         var dots = applied
         for (replica, counter) in version.entries { dots.insert(Dot(replica: replica, counter: counter)) }
         for (name, values) in fields {
-            var byDot: [Dot: FieldValue] = [:]
-            for value in values {
-                dots.insert(value.dot)
-                if let kept = byDot[value.dot], kept.takesPrecedence(over: value) { continue }
-                byDot[value.dot] = value
-            }
-            if !byDot.isEmpty { normalised[name] = RecordState.sorted(Array(byDot.values)) }
+            for value in values { dots.insert(value.dot) }
+            let kept = RecordState.normalised(values)
+            if !kept.isEmpty { normalised[name] = kept }
         }
         self.fields = normalised
         // A value of a device's pulled view carries no real dot (counter 0): the version
@@ -67,22 +63,24 @@ public struct RecordState: Sendable, Hashable, Codable {
             self = RecordState(fields: fields, version: version)
             return
         }
-        var normalised: [String: [FieldValue]] = [:]
-        for (name, values) in fields {
-            if values.count == 1 {
-                normalised[name] = values
-                continue
-            }
-            var byDot: [Dot: FieldValue] = [:]
-            for value in values {
-                if let kept = byDot[value.dot], kept.takesPrecedence(over: value) { continue }
-                byDot[value.dot] = value
-            }
-            if !byDot.isEmpty { normalised[name] = RecordState.sorted(Array(byDot.values)) }
+        self.fields = fields.compactMapValues { values in
+            let kept = RecordState.normalised(values)
+            return kept.isEmpty ? nil : kept
         }
-        self.fields = normalised
         self.version = version
         self.applied = dots
+    }
+
+    /// One field's values in precedence order, one per dot (the one that takes
+    /// precedence); a single value is already so.
+    static func normalised(_ values: [FieldValue]) -> [FieldValue] {
+        if values.count <= 1 { return values }
+        var byDot: [Dot: FieldValue] = [:]
+        for value in values {
+            if let kept = byDot[value.dot], kept.takesPrecedence(over: value) { continue }
+            byDot[value.dot] = value
+        }
+        return RecordState.sorted(Array(byDot.values))
     }
 
     /// Each field's visible value: the one with the greatest (`editedAt`, replica as
