@@ -17,8 +17,8 @@ public enum WriteCheck: Sendable, Hashable {
     public var errorCode: String? {
         switch self {
         case .ok, .duplicate: nil
-        case .outOfOrder: "out_of_order"
-        case .invalidVersion: "invalid_version"
+        case .outOfOrder: ErrorCode.outOfOrder
+        case .invalidVersion: ErrorCode.invalidVersion
         }
     }
 

@@ -17,7 +17,7 @@ public enum FieldSyncMetrics {
 }
 
 /// Builds the whole server: database (embedded or from the URL), migrations, routes
-/// (``buildRouter(database:migrator:auth:config:logger:)``).
+/// (``buildRouter(database:migrator:config:)``).
 /// The one composition root: `fieldsync-server` and the tests both call it.
 ///
 /// Nothing here touches the database or starts a process: the work runs as services of the
@@ -54,11 +54,10 @@ public func buildApplication(
     services.append(client)
     let database = Database(client: client, timeout: config.databaseTimeout, logger: logger, endpoint: DatabaseEndpoint(options))
     let migrator = Migrator(database: database, logger: logger)
-    let auth = AuthStore(database: database, logger: logger)
-    let bootstrap = BootstrapService(migrator: migrator, auth: auth, config: config, logger: logger, databaseStarted: databaseStarted)
+    let bootstrap = BootstrapService(migrator: migrator, config: config, logger: logger, databaseStarted: databaseStarted)
     services.append(bootstrap)
 
-    let router = buildRouter(database: database, migrator: migrator, auth: auth, config: config, logger: logger)
+    let router = buildRouter(database: database, migrator: migrator, config: config)
 
     var app = Application(
         router: router,

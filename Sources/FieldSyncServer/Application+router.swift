@@ -1,3 +1,4 @@
+import FieldSyncCore
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -8,9 +9,7 @@ import Logging
 func buildRouter(
     database: Database,
     migrator: Migrator,
-    auth: AuthStore,
-    config: ServerConfiguration,
-    logger: Logger
+    config: ServerConfiguration
 ) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ErrorMiddleware())
@@ -19,18 +18,18 @@ func buildRouter(
     HealthController(database: database, migrator: migrator, registry: FieldSyncMetrics.registry).addRoutes(to: router)
 
     let v1 = router.group("v1")
-    let authController = AuthController(auth: auth, config: config)
+    let authController = AuthController(database: database, config: config)
     authController.addOpenRoutes(to: v1)
-    let secured = v1.group().add(middleware: AuthMiddleware(auth: auth))
+    // Every route below knows its caller (and its scope) from here.
+    let secured = v1.group().add(middleware: AuthMiddleware(database: database))
     authController.addRoutes(to: secured)
-    AdminController(database: database, config: config, logger: logger).addRoutes(to: secured)
-    DeviceController(database: database, config: config, logger: logger).addRoutes(to: secured)
-    let sync = SyncController(database: database, config: config, logger: logger)
-    sync.addRoutes(to: secured)
-    ConflictController(database: database, config: config, logger: logger, sync: sync).addRoutes(to: secured)
-    AttachmentController(database: database, config: config, logger: logger).addRoutes(to: secured)
-    CatalogController(database: database, config: config, logger: logger).addRoutes(to: secured)
-    OrgUnitController(database: database, config: config, logger: logger).addRoutes(to: secured)
+    AdminController(database: database, config: config).addRoutes(to: secured)
+    DeviceController(database: database, config: config).addRoutes(to: secured)
+    SyncController(database: database, config: config).addRoutes(to: secured)
+    ConflictController(database: database, config: config).addRoutes(to: secured)
+    AttachmentController(database: database, config: config).addRoutes(to: secured)
+    CatalogController(database: database, config: config).addRoutes(to: secured)
+    OrgUnitController(database: database, config: config).addRoutes(to: secured)
     // Added after every route, so it wraps only the "no route" responder: a path that
     // exists with other methods answers 405 with `Allow` instead of 404.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.path.description, $0.method) }))
@@ -83,7 +82,7 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
         let allowed = methods(for: request.uri.path)
         guard !allowed.isEmpty, !allowed.contains(request.method) else { return try await next(request, context) }
         let list = allowed.map(\.rawValue).joined(separator: ", ")
-        throw APIError(.methodNotAllowed, code: "method_not_allowed", message: "\(request.uri.path) answers \(list), not \(request.method.rawValue)",
+        throw APIError(.methodNotAllowed, code: ErrorCode.methodNotAllowed, message: "\(request.uri.path) answers \(list), not \(request.method.rawValue)",
                        headers: [.allow: list])
     }
 }

@@ -88,9 +88,7 @@ struct RouteListTests {
             configuration: .init(host: "127.0.0.1", port: 9, username: "nobody", password: nil, database: "none", tls: .disable),
             backgroundLogger: logger)
         let database = Database(client: client, timeout: .seconds(1), logger: logger)
-        let router = buildRouter(
-            database: database, migrator: Migrator(database: database, logger: logger), auth: AuthStore(database: database, logger: logger),
-            config: config, logger: logger)
+        let router = buildRouter(database: database, migrator: Migrator(database: database, logger: logger), config: config)
         return router.routes.map { Route(method: $0.method.rawValue, template: $0.path.description) }
     }
 

@@ -30,12 +30,12 @@ public struct ItemError: Error, Sendable, Hashable, Codable, CustomStringConvert
 
     /// `invalid_field`: a value of the wrong type or out of range.
     public static func invalidField(_ field: String, _ message: String) -> ItemError {
-        ItemError(code: "invalid_field", message: message, field: field)
+        ItemError(code: ErrorCode.invalidField, message: message, field: field)
     }
 
     /// `invalid_request`: a required member is missing or the envelope is malformed.
     public static func invalidRequest(_ message: String, field: String? = nil) -> ItemError {
-        ItemError(code: "invalid_request", message: message, field: field)
+        ItemError(code: ErrorCode.invalidRequest, message: message, field: field)
     }
 }
 
@@ -59,4 +59,9 @@ public enum ErrorCode {
     public static let unavailable = "unavailable"
     public static let alreadyExists = "already_exists"
     public static let invalidParent = "invalid_parent"
+    public static let batchIdTaken = "batch_id_taken"
+    public static let batchInProgress = "batch_in_progress"
+    public static let alreadyReviewed = "already_reviewed"
+    public static let methodNotAllowed = "method_not_allowed"
+    public static let internalError = "internal_error"
 }

@@ -5,7 +5,7 @@ import NIOCore
 
 /// `POST /v1/auth/token` (sign in) and `DELETE /v1/auth/token` (sign out).
 struct AuthController {
-    let auth: AuthStore
+    let database: Database
     let config: ServerConfiguration
 
     func addOpenRoutes(to router: RouterGroup<AppRequestContext>) {
@@ -33,20 +33,27 @@ struct AuthController {
         }
         let address = context.remoteAddress?.ipAddress ?? "unknown"
         let keys = ["user:\(username.lowercased())", "addr:\(address)"]
-        let failures = try await auth.recentFailures(keys: keys)
+        let logger = context.logger
+        let (failures, user) = try await database.withConnection { c in
+            let auth = AuthStore(connection: c, logger: logger)
+            return (try await auth.recentFailures(keys: keys), try await auth.user(named: username))
+        }
         if failures.count >= config.loginFailureLimit {
             throw APIError.rateLimited(retryAfter: failures.retryAfter)
         }
-        let user = try await auth.user(named: username)
         let ok = try await AuthStore.verifyPassword(password, hash: user?.passwordHash ?? AuthStore.dummyHash)
         guard let user, ok else {
-            try await auth.recordFailure(keys: keys)
+            try await database.withConnection { c in try await AuthStore(connection: c, logger: logger).recordFailure(keys: keys) }
             context.logger.notice("sign-in refused", metadata: ["address": "\(address)"])
             throw APIError.unauthorized("wrong username or password")
         }
-        try await auth.clearFailures(key: keys[0])
-        let (token, expires) = try await auth.issueToken(userId: user.id, deviceId: deviceId, ttlSeconds: config.tokenTTL)
-        guard let caller = try await auth.caller(forToken: token) else {
+        let (token, expires, signedIn) = try await database.withConnection { c in
+            let auth = AuthStore(connection: c, logger: logger)
+            try await auth.clearFailures(key: keys[0])
+            let (token, expires) = try await auth.issueToken(userId: user.id, deviceId: deviceId, ttlSeconds: config.tokenTTL)
+            return (token, expires, try await auth.caller(forToken: token))
+        }
+        guard let caller = signedIn else {
             throw APIError.unauthorized("the new token could not be read back")
         }
         return JSONBody.response(.object([
@@ -58,7 +65,9 @@ struct AuthController {
 
     @Sendable func signOut(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        try await auth.revoke(tokenHash: caller.tokenHash)
+        try await database.withConnection { c in
+            try await AuthStore(connection: c, logger: context.logger).revoke(tokenHash: caller.tokenHash)
+        }
         return Response(status: .noContent)
     }
 }

@@ -2,15 +2,12 @@ import FieldSyncCore
 import Foundation
 import Hummingbird
 import Logging
-import PostgresNIO
 
 /// What devices download to work offline: org-unit types, entity types, forms and
 /// their versions. Admins create them; everyone in the account lists them.
 struct CatalogController {
     let database: Database
     let config: ServerConfiguration
-    let logger: Logger
-    var admin: AdminController { AdminController(database: database, config: config, logger: logger) }
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
         router.post("orgunit-types", use: createOrgUnitType)
@@ -26,59 +23,45 @@ struct CatalogController {
     func account(_ request: Request, _ context: AppRequestContext, admin needsAdmin: Bool) async throws -> UUID {
         let caller = try context.requireCaller()
         if needsAdmin { try caller.requireAdmin() }
-        return try await admin.account(caller, request)
+        return try await AdminRequest.account(caller, request, database: database, logger: context.logger)
     }
 
     @Sendable func createOrgUnitType(_ request: Request, context: AppRequestContext) async throws -> Response {
         let account = try await self.account(request, context, admin: true)
-        let r = try await admin.readBody(request)
-        let (id, name, depth) = try admin.validate { () throws(ItemError) in
+        let r = try await AdminRequest.read(request, limit: config.maxPushBytes)
+        let (id, name, depth) = try AdminRequest.validate { () throws(ItemError) in
             let depth = try r.integer("depth")
             guard let depth, depth >= 0, depth <= 100 else { throw ItemError.invalidField("depth", "depth must be a whole number from 0 to 100") }
-            return (try r.uuid("id") ?? UUID(), try AdminController.name(r), Int32(depth))
+            return (try AdminRequest.newId(r), try AdminRequest.name(r), Int32(depth))
         }
-        try await admin.requireAccountExists(account)
-        do {
-            try await database.withConnection { [logger] c in
-                try await c.query("INSERT INTO orgunit_types (account_id, id, name, depth) VALUES (\(account), \(id), \(name), \(depth))", logger: logger)
-            }
-        } catch { throw AdminController.mapUnique(error, field: "id", what: "an org-unit type with this id") }
+        try await database.withConnection { c in
+            try await CatalogStore(connection: c, logger: context.logger).createOrgUnitType(account: account, id: id, name: name, depth: depth)
+        }
         return JSONBody.response(.object(["id": .string(id.lowercased), "name": .string(name), "depth": .number(Double(depth))]), status: .created)
     }
 
     @Sendable func listOrgUnitTypes(_ request: Request, context: AppRequestContext) async throws -> Response {
         let account = try await self.account(request, context, admin: false)
-        let items = try await database.withConnection { [logger] c in
-            try await c.query("SELECT id, name, depth FROM orgunit_types WHERE account_id = \(account) ORDER BY depth, name", logger: logger)
-                .collect { row -> JSONValue in
-                    let (id, name, depth) = try row.decode((UUID, String, Int32).self)
-                    return .object(["id": .string(id.lowercased), "name": .string(name), "depth": .number(Double(depth))])
-                }
+        let items = try await database.withConnection { c in
+            try await CatalogStore(connection: c, logger: context.logger).orgUnitTypes(account: account)
         }
         return JSONBody.response(.object(["items": .array(items)]))
     }
 
     @Sendable func createEntityType(_ request: Request, context: AppRequestContext) async throws -> Response {
         let account = try await self.account(request, context, admin: true)
-        let r = try await admin.readBody(request)
-        let (id, name) = try admin.validate { () throws(ItemError) in (try r.uuid("id") ?? UUID(), try AdminController.name(r)) }
-        try await admin.requireAccountExists(account)
-        do {
-            try await database.withConnection { [logger] c in
-                try await c.query("INSERT INTO entity_types (account_id, id, name) VALUES (\(account), \(id), \(name))", logger: logger)
-            }
-        } catch { throw AdminController.mapUnique(error, field: "id", what: "an entity type with this id") }
+        let r = try await AdminRequest.read(request, limit: config.maxPushBytes)
+        let (id, name) = try AdminRequest.validate { () throws(ItemError) in (try AdminRequest.newId(r), try AdminRequest.name(r)) }
+        try await database.withConnection { c in
+            try await CatalogStore(connection: c, logger: context.logger).createEntityType(account: account, id: id, name: name)
+        }
         return JSONBody.response(.object(["id": .string(id.lowercased), "name": .string(name)]), status: .created)
     }
 
     @Sendable func listEntityTypes(_ request: Request, context: AppRequestContext) async throws -> Response {
         let account = try await self.account(request, context, admin: false)
-        let items = try await database.withConnection { [logger] c in
-            try await c.query("SELECT id, name FROM entity_types WHERE account_id = \(account) ORDER BY name", logger: logger)
-                .collect { row -> JSONValue in
-                    let (id, name) = try row.decode((UUID, String).self)
-                    return .object(["id": .string(id.lowercased), "name": .string(name)])
-                }
+        let items = try await database.withConnection { c in
+            try await CatalogStore(connection: c, logger: context.logger).entityTypes(account: account)
         }
         return JSONBody.response(.object(["items": .array(items)]))
     }
@@ -136,32 +119,29 @@ struct CatalogController {
         ])
     }
 
+    /// A listed version as JSON (`FormVersion`).
+    static func versionJSON(_ v: CatalogStore.FormVersionRow) -> JSONValue {
+        versionJSON(form: v.form, formId: v.formId, version: v.version, fields: v.fields, createdAt: v.createdAt)
+    }
+
     @Sendable func createForm(_ request: Request, context: AppRequestContext) async throws -> Response {
         let account = try await self.account(request, context, admin: true)
-        let r = try await admin.readBody(request)
+        let r = try await AdminRequest.read(request, limit: config.maxPushBytes)
         struct NewForm { var id: UUID; var formId: String; var name: String; var version: String; var projects: [UUID]; var fields: JSONValue? }
-        let f = try admin.validate { () throws(ItemError) -> NewForm in
+        let f = try AdminRequest.validate { () throws(ItemError) -> NewForm in
             var projects: [UUID] = []
             for (k, v) in (try r.array("projectIds") ?? []).enumerated() {
                 guard let u = v.stringValue.flatMap(UUID.init(text:)) else { throw ItemError.invalidField("projectIds[\(k)]", "projectIds must hold UUIDs") }
                 projects.append(u)
             }
-            return NewForm(id: try r.uuid("id") ?? UUID(), formId: try AdminController.name(r, "formId"), name: try AdminController.name(r),
-                           version: try AdminController.name(r, "version"), projects: projects, fields: try Self.formFields(r).map(JSONValue.array))
+            return NewForm(id: try AdminRequest.newId(r), formId: try AdminRequest.name(r, "formId"), name: try AdminRequest.name(r),
+                           version: try AdminRequest.name(r, "version"), projects: projects, fields: try Self.formFields(r).map(JSONValue.array))
         }
-        try await admin.requireAccountExists(account)
-        try await admin.requireReferences(account: account, projects: f.projects, units: [])
-        let fieldsText = f.fields.map { JSONWriter.string($0) }
-        let createdAt: Date
-        do {
-            createdAt = try await database.transaction { [logger] c in
-                try await c.query("INSERT INTO forms (account_id, id, form_id, name, project_ids) VALUES (\(account), \(f.id), \(f.formId), \(f.name), \(f.projects))", logger: logger)
-                return try await c.query(
-                    "INSERT INTO form_versions (account_id, form_uuid, version, fields) VALUES (\(account), \(f.id), \(f.version), \(fieldsText)::jsonb) RETURNING created_at",
-                    logger: logger
-                ).collect { try $0.decode(Date.self) }.first ?? Date()
-            }
-        } catch { throw AdminController.mapUnique(error, field: "formId", what: "a form with this id or formId") }
+        let createdAt = try await database.transaction { c in
+            try await AccountStore(connection: c, logger: context.logger).requireReferences(account: account, projects: f.projects, units: [])
+            return try await CatalogStore(connection: c, logger: context.logger).createForm(
+                account: account, id: f.id, formId: f.formId, name: f.name, projects: f.projects, version: f.version, fields: f.fields)
+        }
         let version = Self.versionJSON(form: f.id, formId: f.formId, version: f.version, fields: f.fields, createdAt: createdAt)
         return JSONBody.response(Self.formJSON(id: f.id, formId: f.formId, name: f.name, projects: f.projects, versions: [version]), status: .created)
     }
@@ -170,29 +150,18 @@ struct CatalogController {
         let caller = try context.requireCaller()
         let account = try await self.account(request, context, admin: false)
         let everything = caller.role == .admin || caller.role == .superuser
-        let mine = caller.projectIds
-        let items = try await database.withConnection { [logger] c in
-            try await c.query(
-                """
-                SELECT f.id, f.form_id, f.name, f.project_ids, v.version, v.fields::text, v.created_at
-                FROM forms f JOIN form_versions v ON v.account_id = f.account_id AND v.form_uuid = f.id
-                WHERE f.account_id = \(account) AND (\(everything) OR f.project_ids && \(mine)::uuid[])
-                ORDER BY f.form_id, f.id, v.created_at, v.version
-                """, logger: logger
-            ).collect { row in try row.decode((UUID, String, String, [UUID], String, String?, Date).self) }
+        let rows = try await database.withConnection { c in
+            try await CatalogStore(connection: c, logger: context.logger).versions(account: account, all: everything, projects: caller.projectIds)
         }
         // Rows come grouped by form, versions oldest first.
         var forms: [JSONValue] = []
-        var start = items.startIndex
-        while start < items.endIndex {
-            let id = items[start].0
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let first = rows[start]
             var end = start
-            while end < items.endIndex && items[end].0 == id { end += 1 }
-            let versions = items[start..<end].map { row in
-                Self.versionJSON(form: row.0, formId: row.1, version: row.4, fields: row.5.flatMap { try? JSONParser.parse($0) }, createdAt: row.6)
-            }
-            let first = items[start]
-            forms.append(Self.formJSON(id: first.0, formId: first.1, name: first.2, projects: first.3, versions: versions))
+            while end < rows.endIndex && rows[end].form == first.form { end += 1 }
+            let versions = rows[start..<end].map(Self.versionJSON)
+            forms.append(Self.formJSON(id: first.form, formId: first.formId, name: first.name, projects: first.projects, versions: versions))
             start = end
         }
         return JSONBody.response(.object(["items": .array(forms)]))
@@ -201,22 +170,15 @@ struct CatalogController {
     @Sendable func addFormVersion(_ request: Request, context: AppRequestContext) async throws -> Response {
         let account = try await self.account(request, context, admin: true)
         guard let formUUID = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("no such form") }
-        let r = try await admin.readBody(request)
-        let (version, fields) = try admin.validate { () throws(ItemError) in (try AdminController.name(r, "version"), try Self.formFields(r).map(JSONValue.array)) }
-        let fieldsText = fields.map { JSONWriter.string($0) }
-        let formId = try await database.withConnection { [logger] c in
-            try await c.query("SELECT form_id FROM forms WHERE account_id = \(account) AND id = \(formUUID)", logger: logger).collect { try $0.decode(String.self) }.first
+        let r = try await AdminRequest.read(request, limit: config.maxPushBytes)
+        let (version, fields) = try AdminRequest.validate { () throws(ItemError) in
+            (try AdminRequest.name(r, "version"), try Self.formFields(r).map(JSONValue.array))
         }
-        guard let formId else { throw APIError.notFound("no such form") }
-        let createdAt: Date
-        do {
-            createdAt = try await database.withConnection { [logger] c in
-                try await c.query(
-                    "INSERT INTO form_versions (account_id, form_uuid, version, fields) VALUES (\(account), \(formUUID), \(version), \(fieldsText)::jsonb) RETURNING created_at",
-                    logger: logger
-                ).collect { try $0.decode(Date.self) }.first ?? Date()
-            }
-        } catch { throw AdminController.mapUnique(error, field: "version", what: "this version of the form") }
+        let (formId, createdAt) = try await database.withConnection { c in
+            let store = CatalogStore(connection: c, logger: context.logger)
+            guard let form = try await store.form(account: account, formUUID) else { throw APIError.notFound("no such form") }
+            return (form.formId, try await store.addVersion(account: account, form: formUUID, version: version, fields: fields))
+        }
         return JSONBody.response(Self.versionJSON(form: formUUID, formId: formId, version: version, fields: fields, createdAt: createdAt), status: .created)
     }
 
@@ -224,26 +186,16 @@ struct CatalogController {
         let caller = try context.requireCaller()
         let account = try await self.account(request, context, admin: false)
         guard let formUUID = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("no such form") }
-        // 404 for a form that is not in the account; 403 for one of a project the caller is not in.
-        let projects = try await database.withConnection { [logger] c in
-            try await c.query("SELECT project_ids FROM forms WHERE account_id = \(account) AND id = \(formUUID)", logger: logger)
-                .collect { try $0.decode([UUID].self) }.first
-        }
-        guard let projects else { throw APIError.notFound("no such form") }
-        guard caller.role == .admin || caller.role == .superuser || projects.contains(where: caller.projectIds.contains) else {
-            throw APIError.forbidden("this form belongs to projects you are not in")
-        }
-        let items = try await database.withConnection { [logger] c in
-            try await c.query(
-                """
-                SELECT f.form_id, v.version, v.fields::text, v.created_at FROM form_versions v JOIN forms f ON f.account_id = v.account_id AND f.id = v.form_uuid
-                WHERE v.account_id = \(account) AND v.form_uuid = \(formUUID) ORDER BY v.created_at, v.version
-                """, logger: logger
-            ).collect { row -> JSONValue in
-                let (formId, version, fields, createdAt) = try row.decode((String, String, String?, Date).self)
-                return Self.versionJSON(form: formUUID, formId: formId, version: version, fields: fields.flatMap { try? JSONParser.parse($0) }, createdAt: createdAt)
+        let everything = caller.role == .admin || caller.role == .superuser
+        let rows = try await database.withConnection { c in
+            let store = CatalogStore(connection: c, logger: context.logger)
+            // 404 for a form that is not in the account; 403 for one of a project the caller is not in.
+            guard let form = try await store.form(account: account, formUUID) else { throw APIError.notFound("no such form") }
+            guard everything || form.projects.contains(where: caller.projectIds.contains) else {
+                throw APIError.forbidden("this form belongs to projects you are not in")
             }
+            return try await store.versions(account: account, all: true, projects: [], only: formUUID)
         }
-        return JSONBody.response(.object(["items": .array(items)]))
+        return JSONBody.response(.object(["items": .array(rows.map(Self.versionJSON))]))
     }
 }

@@ -3,14 +3,12 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import PostgresNIO
 
 /// Org units: import (admins), change requests and their review, the merged tree,
 /// and a unit's summary for supervisors.
 struct OrgUnitController {
     let database: Database
     let config: ServerConfiguration
-    let logger: Logger
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
         router.post("orgunits/import", use: importUnits)
@@ -23,25 +21,25 @@ struct OrgUnitController {
     @Sendable func importUnits(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         try caller.requireAdmin()
-        let account = try await AdminController(database: database, config: config, logger: logger).account(caller, request)
+        let account = try await AdminRequest.account(caller, request, database: database, logger: context.logger)
         let body = try await JSONBody.read(request, limit: config.maxPushBytes)
-        let units: [OrgUnitImport.Unit]
-        do { units = try OrgUnitImport.parse(body) } catch { throw APIError(error) }
-        try await AdminController(database: database, config: config, logger: logger).requireAccountExists(account)
-        let ids = try await OrgUnitImport.run(units, account: account, by: caller.userId, database: database, logger: context.logger)
+        let parsed: [OrgUnitImport.Unit]
+        do { parsed = try OrgUnitImport.parse(body) } catch { throw APIError(error) }
+        let units = try await OrgUnitImport.normalizeGeometry(parsed)
+        // A whole country in one transaction: an admin's bulk operation, not bound by the
+        // per-request database deadline.
+        let ids = try await database.transaction(timeout: .seconds(300)) { c in
+            try await OrgUnitStore(account: account, connection: c, logger: context.logger).importUnits(units, by: caller.userId)
+        }
         context.logger.info("org units imported", metadata: ["count": "\(ids.count)"])
         return JSONBody.response(.object(["imported": .number(Double(ids.count)), "ids": .array(ids.map { .string($0.lowercased) })]), status: .created)
-    }
-
-    func viewer(_ caller: Caller) throws -> ChangeRequests.Viewer {
-        ChangeRequests.Viewer(account: try caller.requireAccount(), user: caller.userId, role: caller.role, orgUnits: caller.orgUnitIds)
     }
 
     // MARK: change requests
 
     /// `GET /v1/orgunits/changes?status=&orgUnitId=&limit=&cursor=`.
     @Sendable func listChanges(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let viewer = try viewer(try context.requireCaller())
+        let scope = try context.requireCaller().requireScope()
         let q = request.uri.queryParameters
         var status: String?
         if let s = try RequestChecks.nonEmptyQuery(request, "status") {
@@ -64,9 +62,8 @@ struct OrgUnitController {
             }
             after = (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
         }
-        let logger = context.logger
         let (items, next) = try await database.withConnection { [after, status, unit, limit] c in
-            try await ChangeRequests.list(viewer, status: status, orgUnit: unit, after: after, limit: limit, on: c, logger: logger)
+            try await ChangeRequests(scope: scope, connection: c, logger: context.logger).list(status: status, orgUnit: unit, after: after, limit: limit)
         }
         var w = JSONWriter()
         w.raw("{\"items\":[")
@@ -82,7 +79,7 @@ struct OrgUnitController {
 
     /// `POST /v1/orgunits/changes/{id}/review` `{"decision","fields"?,"comment"?}`.
     @Sendable func review(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let viewer = try viewer(try context.requireCaller())
+        let scope = try context.requireCaller().requireScope()
         guard let id = context.parameters.get("id").flatMap(UUID.init(text:)) else {
             throw APIError.notFound("org-unit change does not exist")
         }
@@ -107,8 +104,9 @@ struct OrgUnitController {
             }
             comment = try r.string("comment")
         } catch { throw APIError(error, status: error.code == ErrorCode.invalidRequest ? .badRequest : .unprocessableContent) }
-        let doc = try await ChangeRequests.review(id: id, approve: approve, fields: fields, comment: comment, reviewer: viewer,
-                                                  database: database, logger: context.logger)
+        let doc = try await database.transaction { [fields] c in
+            try await ChangeRequests(scope: scope, connection: c, logger: context.logger).review(id: id, approve: approve, fields: fields, comment: comment)
+        }
         context.logger.info("org-unit change reviewed", metadata: ["change": "\(id.lowercased)", "decision": "\(approve ? "approve" : "reject")"])
         return JSONBody.response(bytes: Array(doc.utf8))
     }
@@ -119,7 +117,8 @@ struct OrgUnitController {
     /// streamed, gzip when the client accepts it.
     @Sendable func tree(_ request: Request, context: AppRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        let account = try caller.requireAccount()
+        let scope = try caller.requireScope()
+        let account = scope.account
         // An `accountId` naming another account (or not a UUID) is refused, never ignored.
         if request.uri.queryParameters["accountId"] != nil { _ = try caller.requestedAccount(request) }
         let q = request.uri.queryParameters
@@ -136,26 +135,20 @@ struct OrgUnitController {
             guard let r = UUID(text: raw) else { throw APIError.badRequest("root must be a UUID", field: "root") }
             root = r
         }
-        let admin = caller.role == .admin
-        let mine = caller.orgUnitIds
         let logger = context.logger
         // Resolve the roots and the cursor before streaming: errors still get their status.
         let (roots, cursor): ([String]?, FeedCursor) = try await database.withConnection { [root] c in
-            let store = OrgUnitStore(account: account, connection: c, logger: logger)
-            let myPaths = admin ? [] : try await store.paths(of: mine)
-            var roots: [String]?
+            var roots: [String]? = scope.everything ? nil : scope.subtrees
             if let root {
-                guard let row = try await store.load(root), row.status == "validated" else {
+                guard let row = try await OrgUnitStore(account: account, connection: c, logger: logger).load(root), row.status == "validated" else {
                     throw APIError.notFound("org unit \(root.lowercased) does not exist")
                 }
-                guard admin || OrgUnitStore.isWithin(row.path, myPaths) else {
+                guard scope.covers(path: row.path) else {
                     throw APIError.forbidden("org unit \(root.lowercased) is outside your org units")
                 }
                 roots = [row.path]
-            } else if !admin {
-                roots = myPaths
             }
-            return (roots, try await TreeQuery.boundary(on: c, logger: logger))
+            return (roots, try await TreeQuery(connection: c, logger: logger).boundary())
         }
         let gzip = request.headers[.acceptEncoding].map { Self.acceptsGzip($0) } ?? false
         var headers: HTTPFields = [
@@ -186,40 +179,16 @@ struct OrgUnitController {
     /// many lie outside their unit's polygon, how many wait for attachments, how many
     /// records are in conflict, and the changes awaiting review. Supervisors and admins.
     @Sendable func summary(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        let account = try caller.requireAccount()
+        let scope = try context.requireCaller().requireScope()
         guard let id = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("org unit does not exist") }
-        let logger = context.logger
-        let admin = caller.role == .admin
-        let supervises = admin || caller.role == .supervisor
-        let mine = caller.orgUnitIds
-        let projects = caller.projectIds
         let doc = try await database.withConnection { c in
-            let store = OrgUnitStore(account: account, connection: c, logger: logger)
+            let store = OrgUnitStore(account: scope.account, connection: c, logger: context.logger)
             guard let row = try await store.load(id), row.status == "validated" else { throw APIError.notFound("org unit \(id.lowercased) does not exist") }
-            let myPaths = admin ? [] : try await store.paths(of: mine)
-            guard admin || OrgUnitStore.isWithin(row.path, myPaths) else {
+            guard scope.covers(path: row.path) else {
                 throw APIError.forbidden("org unit \(id.lowercased) is outside your org units")
             }
-            guard supervises else { throw APIError.forbidden("only supervisors and admins see summaries") }
-            return try await c.query(
-                """
-                WITH sub AS (SELECT id FROM org_units WHERE account_id = \(account) AND path <@ \(row.path)::ltree)
-                SELECT json_build_object(
-                    'orgUnitId', \(id),
-                    'units', (SELECT count(*) FROM sub),
-                    'instances', count(i.id),
-                    'outsideOrgUnit', count(i.id) FILTER (WHERE i.outside_org_unit),
-                    'incomplete', count(i.id) FILTER (WHERE NOT i.complete),
-                    'instancesInConflict', count(i.id) FILTER (WHERE i.has_conflicts),
-                    'entitiesInConflict', (SELECT count(*) FROM entities e WHERE e.account_id = \(account) AND e.has_conflicts
-                                             AND e.org_unit_id IN (SELECT id FROM sub) AND (\(admin) OR e.project_id = ANY(\(projects)::uuid[]))),
-                    'pendingChanges', (SELECT count(*) FROM orgunit_change_requests r WHERE r.account_id = \(account) AND r.status = 'pending'
-                                         AND r.org_unit_id IN (SELECT id FROM sub)))::text
-                FROM instances i
-                WHERE i.account_id = \(account) AND i.org_unit_id IN (SELECT id FROM sub) AND (\(admin) OR i.project_id = ANY(\(projects)::uuid[]))
-                """, logger: logger
-            ).collect { try $0.decode(String.self) }.first ?? "{}"
+            guard scope.reviews else { throw APIError.forbidden("only supervisors and admins see summaries") }
+            return try await store.summary(of: id, at: row.path, scope: scope) ?? "{}"
         }
         return JSONBody.response(bytes: Array(doc.utf8))
     }

@@ -15,7 +15,6 @@ struct SyncController {
 
     let database: Database
     let config: ServerConfiguration
-    let logger: Logger
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
         router.post("sync/push", use: push)
@@ -27,7 +26,8 @@ struct SyncController {
     @Sendable func push(_ request: Request, context: AppRequestContext) async throws -> Response {
         let started = ContinuousClock.now
         let caller = try context.requireCaller()
-        let account = try caller.requireAccount()
+        let scope = try caller.requireScope()
+        let account = scope.account
         let body = try await JSONBody.read(request, limit: config.maxPushBytes)
         let envelope: PushEnvelope
         do { envelope = try PushEnvelope(json: body) } catch { throw APIError(error, status: .badRequest) }
@@ -75,7 +75,6 @@ struct SyncController {
         }
 
         let logger = context.logger
-        let user = caller.userId
         let batchId = envelope.batchId
         let device = envelope.deviceId
         let itemCount = envelope.items.count
@@ -83,31 +82,27 @@ struct SyncController {
         let positionsToStore = positions
         let versionedToApply = versioned
         let orgUnitsToApply = orgUnits
-        let role = caller.role
         let lockKeys = RecordWriter.lockKeys(account: account, versionedToApply)
         let answer: [UInt8] = try await database.transaction { connection in
-            let scope: PullQuery.Scope
-            switch try await claimBatch(batchId, project: target, device: device, lockKeys: lockKeys, caller: caller, account: account,
-                                        on: connection, logger: logger) {
-            case .replay(let stored): return stored
-            case .claimed(let s): scope = s
+            let batches = PushBatchStore(scope: scope, connection: connection, logger: logger)
+            if case .replay(let stored) = try await batches.claim(batchId, project: project, named: target.named, device: device, lockKeys: lockKeys) {
+                return stored
             }
             var results = resultsSoFar
-            let created = try await PositionStore.insert(
-                positionsToStore.map(\.item), account: account, project: project, device: device, user: user,
-                on: connection, logger: logger)
+            let created = try await PositionStore(scope: scope, connection: connection, logger: logger)
+                .insert(positionsToStore.map(\.item), project: project, device: device)
             var seen = Set<UUID>()
             for (index, item) in positionsToStore {
                 let isNew = created.contains(item.id) && seen.insert(item.id).inserted
                 results[index] = PushResult(id: item.id.lowercased, kind: ItemKind.position.rawValue, status: isNew ? .created : .unchanged)
             }
             // Org units first: entities and instances may reference units created here.
-            let unitWriter = OrgUnitWriter(account: account, user: user, device: device, batchId: batchId, role: role, scope: scope, logger: logger)
-            for (index, result) in try await unitWriter.process(orgUnitsToApply, on: connection) {
+            let unitWriter = OrgUnitWriter(scope: scope, connection: connection, logger: logger)
+            for (index, result) in try await unitWriter.process(orgUnitsToApply, device: device, batchId: batchId) {
                 results[index] = result
             }
-            let writer = RecordWriter(account: account, project: project, user: user, device: device, batchId: batchId, scope: scope, logger: logger)
-            for (index, result) in try await writer.process(versionedToApply, on: connection, locked: true) {
+            let writer = RecordWriter(scope: scope, connection: connection, logger: logger)
+            for (index, result) in try await writer.process(versionedToApply, project: project, device: device, batchId: batchId, locked: true) {
                 results[index] = result
             }
             var w = JSONWriter(capacity: 64 * itemCount + 128)
@@ -119,11 +114,7 @@ struct SyncController {
                 w.write((r ?? .rejected(id: nil, kind: nil, ItemError.invalidRequest("item was not processed"))).json)
             }
             w.raw("],\"cursor\":")
-            // The cursor (this transaction's id, the feed sequence after its writes) is made
-            // by the statement that stores the answer: one round trip for both.
-            let prefix = String(decoding: w.bytes, as: UTF8.self)
-            let cursor = try await connection.execute(StoreAnswerStatement(account: account, batchId: batchId, prefix: prefix), logger: logger)
-                .collectAll().first ?? FeedCursor.start.description
+            let cursor = try await batches.storeAnswer(batchId, prefix: String(decoding: w.bytes, as: UTF8.self))
             w.write(string: cursor)
             w.raw("}")
             var counts: [PushCount: Int] = [:]
@@ -136,7 +127,7 @@ struct SyncController {
     }
 
     /// The push's project: the named one, or the caller's only project. Whether a named
-    /// one exists (404) and is the caller's (403) is checked by ``claimBatch``.
+    /// one exists (404) and is the caller's (403) is checked by ``PushBatchStore/claim(_:project:named:device:lockKeys:)``.
     func resolveProject(_ projectId: UUID?, caller: Caller) throws -> (id: UUID, named: Bool) {
         guard let projectId else {
             if caller.projectIds.count == 1 { return (caller.projectIds[0], false) }
@@ -145,162 +136,31 @@ struct SyncController {
         return (projectId, true)
     }
 
-    enum BatchClaim {
-        /// The batch is ours to process, with the caller's scope.
-        case claimed(PullQuery.Scope)
-        /// A replay: the stored first answer.
-        case replay([UInt8])
-    }
-
-    /// The first statement of a push transaction, one round trip: checks that the named
-    /// project exists (404) and is the caller's (403) and that the device is registered to
-    /// the caller (403); claims the batch id; takes the advisory locks of the records the
-    /// batch writes (sorted: see ``RecordWriter``), only when the claim succeeded; reads an
-    /// admin's projects for its scope. A batch already claimed answers its stored answer.
-    func claimBatch(_ batchId: UUID, project: (id: UUID, named: Bool), device: UUID, lockKeys: [String], caller: Caller, account: UUID,
-                    on connection: PostgresConnection, logger: Logger) async throws -> BatchClaim {
-        let user = caller.userId
-        let admin = caller.role == .admin
-        let member = !project.named || admin || caller.projectIds.contains(project.id)
-        let checkProject = project.named
-        let projectId = project.id
-        let rows = try await connection.execute(
-            BatchClaimStatement(account: account, projectId: projectId, checkProject: checkProject, device: device, user: user, member: member,
-                                batchId: batchId, lockKeys: lockKeys, admin: admin), logger: logger
-        ).collectAll()
-        guard let row = rows.first else { throw APIError.unavailable("the batch claim answered nothing") }
-        let (projectOK, deviceOK, claimed, _, stored, adminProjects) = row
-        guard projectOK else { throw APIError.notFound("project \(projectId.lowercased) does not exist") }
-        guard member else { throw APIError.forbidden("you are not a member of project \(projectId.lowercased)") }
-        guard deviceOK else {
-            throw APIError.forbidden("device \(device.lowercased) is not registered to you; register it with POST /v1/devices first")
-        }
-        if claimed { return .claimed(scope(for: caller, account: account, adminProjects: adminProjects)) }
-        // A replay: the first answer stands, for the device that sent the batch. Read the
-        // batch again: when its transaction committed while our claim waited on it, our
-        // statement's snapshot did not see its answer.
-        _ = stored
-        let first = try await connection.query(
-            "SELECT user_id, device_id, response FROM push_batches WHERE account_id = \(account) AND batch_id = \(batchId)", logger: logger
-        ).collect { try $0.decode((UUID?, UUID?, String?).self) }.first
-        guard let first, first.0 == user, first.1 == device else {
-            // Another user's or device's batch: its answer is not this caller's to see.
-            throw APIError.conflict("batch_id_taken", "batchId \(batchId.lowercased) was already used by another device; send this batch with a new batchId")
-        }
-        guard let answer = first.2 else { throw APIError.conflict("batch_in_progress", "this batch is being processed; retry it") }
-        return .replay(Array(answer.utf8))
-    }
-
-    /// The statement of ``claimBatch``, prepared once per connection.
-    struct BatchClaimStatement: PostgresPreparedStatement {
-        static let sql = """
-            WITH chk AS (
-                SELECT (NOT $3::bool OR EXISTS (SELECT 1 FROM projects WHERE account_id = $1 AND id = $2)) AS project_ok,
-                       EXISTS (SELECT 1 FROM device_ownerships WHERE account_id = $1 AND device_id = $4
-                               AND user_id = $5 AND ended_at IS NULL) AS device_ok
-            ), claim AS (
-                INSERT INTO push_batches (account_id, batch_id, user_id, device_id)
-                SELECT $1, $7, $5, $4 FROM chk WHERE chk.project_ok AND chk.device_ok AND $6::bool
-                ON CONFLICT (account_id, batch_id) DO NOTHING RETURNING 1
-            ), locks AS (
-                SELECT count(pg_advisory_xact_lock(hashtextextended(s.k, 0))) AS n
-                FROM (SELECT unnest($8::text[]) AS k ORDER BY 1) s WHERE EXISTS (SELECT 1 FROM claim)
-            )
-            SELECT chk.project_ok, chk.device_ok, EXISTS (SELECT 1 FROM claim), (SELECT n FROM locks),
-                   (SELECT response FROM push_batches WHERE account_id = $1 AND batch_id = $7),
-                   CASE WHEN $9::bool THEN ARRAY(SELECT id FROM projects WHERE account_id = $1) ELSE '{}'::uuid[] END
-            FROM chk
-            """
-        typealias Row = (Bool, Bool, Bool, Int64, String?, [UUID])
-        let account: UUID, projectId: UUID, checkProject: Bool, device: UUID, user: UUID, member: Bool, batchId: UUID
-        let lockKeys: [String], admin: Bool
-
-        func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 9)
-            b.append(account); b.append(projectId); b.append(checkProject); b.append(device); b.append(user)
-            b.append(member); b.append(batchId); b.append(lockKeys); b.append(admin)
-            return b
-        }
-
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
-    }
-
-    /// Stores a push's answer: `prefix` is its JSON up to the cursor, which the statement
-    /// makes (this transaction's id, the feed sequence after its writes) and returns.
-    struct StoreAnswerStatement: PostgresPreparedStatement {
-        static let sql = """
-            UPDATE push_batches SET response = $3::text || to_json(c.cursor)::text || '}'
-            FROM (SELECT 'c1.' || pg_current_xact_id()::text || '.' || (SELECT last_value FROM feed_seq)::text AS cursor) c
-            WHERE account_id = $1 AND batch_id = $2
-            RETURNING c.cursor
-            """
-        typealias Row = String
-        let account: UUID, batchId: UUID, prefix: String
-
-        func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 3)
-            b.append(account); b.append(batchId); b.append(prefix)
-            return b
-        }
-
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String.self) }
-    }
-
-    /// The scope of ``scope(for:account:)`` when an admin's projects are already known.
-    func scope(for caller: Caller, account: UUID, adminProjects: [UUID]) -> PullQuery.Scope {
-        let admin = caller.role == .admin
-        return PullQuery.Scope(
-            account: account, projects: admin ? adminProjects : caller.projectIds, user: caller.userId, everything: admin,
-            supervisor: caller.role == .supervisor, orgUnits: caller.orgUnitIds)
-    }
-
-    /// What the caller may see and write: admins the whole account, others their
-    /// projects and the subtrees of their org units.
-    func scope(for caller: Caller, account: UUID) async throws -> PullQuery.Scope {
-        let admin = caller.role == .admin
-        var projects = caller.projectIds
-        if admin {
-            projects = try await database.withConnection { [logger] c in
-                try await c.query("SELECT id FROM projects WHERE account_id = \(account)", logger: logger).collect { try $0.decode(UUID.self) }
-            }
-        }
-        return PullQuery.Scope(
-            account: account, projects: projects, user: caller.userId, everything: admin,
-            supervisor: caller.role == .supervisor, orgUnits: caller.orgUnitIds)
-    }
-
     // MARK: pull
 
     @Sendable func pull(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let caller = try context.requireCaller()
-        let account = try caller.requireAccount()
+        let callerScope = try context.requireCaller().requireScope()
         let query = request.uri.queryParameters
         let cursor = try FeedCursor(parsing: query["cursor"].map(String.init))
-        var limit = 500
-        if let raw = query["limit"] {
-            guard let l = Int(raw), (1...1000).contains(l) else {
-                throw APIError.badRequest("limit must be a whole number from 1 to 1000, got \"\(raw)\"", field: "limit")
-            }
-            limit = l
-        }
-        var scope = try await scope(for: caller, account: account)
-        if let raw = query["projectId"] {
+        let limit = try RequestChecks.limit(request)
+        let project: UUID? = try query["projectId"].map { raw in
             guard let p = UUID(text: String(raw)) else { throw APIError.badRequest("projectId must be a UUID", field: "projectId") }
-            if !scope.projects.contains(p) {
-                // 404 for a project of no account of the caller's, 403 for one of its account it is not in.
-                let exists = try await database.withConnection { [logger] c in
-                    try await c.query("SELECT 1 FROM projects WHERE account_id = \(account) AND id = \(p)", logger: logger).collect { _ in true }.first ?? false
-                }
-                guard exists else { throw APIError.notFound("project \(p.lowercased) does not exist") }
-                throw APIError.forbidden("you are not a member of project \(p.lowercased)")
-            }
-            scope.projects = [p]
+            return p
         }
         let logger = context.logger
-        let pageLimit = limit
-        let pageScope = scope
         let page = try await database.withConnection { c in
-            try await PullQuery.page(scope: pageScope, after: cursor, limit: pageLimit, on: c, logger: logger)
+            var scope = callerScope
+            if let project {
+                if !scope.projects.contains(project) {
+                    // 404 for a project of no account of the caller's, 403 for one of its account it is not in.
+                    guard try await AccountStore(connection: c, logger: logger).projectExists(account: scope.account, project) else {
+                        throw APIError.notFound("project \(project.lowercased) does not exist")
+                    }
+                    throw APIError.forbidden("you are not a member of project \(project.lowercased)")
+                }
+                scope.projects = [project]
+            }
+            return try await PullQuery(scope: scope, connection: c, logger: logger).page(after: cursor, limit: limit)
         }
         var w = JSONWriter(capacity: page.documents.reduce(64) { $0 + $1.utf8.count + 1 })
         w.raw("{\"changes\":[")

@@ -37,17 +37,17 @@ public final class Database: Sendable {
         try await leased(timeout: timeout, body)
     }
 
-    /// Runs `body` in a transaction (BEGIN … COMMIT, ROLLBACK on error), within the
-    /// deadline. Errors thrown by `body` come back unwrapped (not as
-    /// `PostgresTransactionError`), so typed API errors keep their status.
+    /// Runs `body` in a READ COMMITTED transaction (BEGIN … COMMIT, ROLLBACK on error),
+    /// within the deadline (or `timeout`). Errors thrown by `body` come back as thrown (the
+    /// server never uses PostgresNIO's `withTransaction`, which wraps them), so typed API
+    /// errors keep their status.
     @discardableResult
     public func transaction<T: Sendable>(
-        isolation level: IsolationLevel = .readCommitted,
         timeout: Duration? = nil,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         try await leased(timeout: timeout ?? self.timeout) { [logger] connection in
-            try await connection.query(level.begin, logger: logger)
+            try await connection.query("BEGIN", logger: logger)
             let result: T
             do {
                 result = try await body(connection)
@@ -99,18 +99,6 @@ public final class Database: Sendable {
         if !rolledBack {
             logger.warning("could not roll back a failed transaction; closing its connection")
             try? await connection.close()
-        }
-    }
-
-    /// Transaction isolation levels the server uses.
-    public enum IsolationLevel: Sendable {
-        case readCommitted, repeatableRead, serializable
-        var begin: PostgresQuery {
-            switch self {
-            case .readCommitted: "BEGIN"
-            case .repeatableRead: "BEGIN ISOLATION LEVEL REPEATABLE READ"
-            case .serializable: "BEGIN ISOLATION LEVEL SERIALIZABLE"
-            }
         }
     }
 

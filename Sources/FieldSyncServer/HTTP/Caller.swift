@@ -22,17 +22,12 @@ public struct Caller: Sendable {
     public let orgUnitIds: [UUID]
     /// SHA-256 of the bearer token used (to revoke it); never logged.
     let tokenHash: [UInt8]
+    /// What the caller may see and write; `nil` for the superuser, who has no account.
+    let scope: CallerScope?
 
     /// The user object of the token answer and of `GET /v1/users/me`.
     public var userJSON: JSONValue {
-        .object([
-            "id": .string(userId.lowercased),
-            "username": .string(username),
-            "role": .string(role.rawValue),
-            "accountId": accountId.map { .string($0.lowercased) } ?? .null,
-            "projectIds": .array(projectIds.map { .string($0.lowercased) }),
-            "orgUnitIds": .array(orgUnitIds.map { .string($0.lowercased) }),
-        ])
+        AccountStore.User(id: userId, username: username, role: role, accountId: accountId, projectIds: projectIds, orgUnitIds: orgUnitIds).json
     }
 
     /// The account the caller acts in: its own, or for the superuser the
@@ -60,9 +55,14 @@ public struct Caller: Sendable {
 
     /// The account of a caller that must belong to one (not the superuser).
     func requireAccount() throws -> UUID {
-        guard let accountId else {
+        try requireScope().account
+    }
+
+    /// The scope of a caller that must belong to an account (not the superuser).
+    func requireScope() throws -> CallerScope {
+        guard let scope else {
             throw APIError.forbidden("the superuser has no account; sign in as a user of an account to do this")
         }
-        return accountId
+        return scope
     }
 }

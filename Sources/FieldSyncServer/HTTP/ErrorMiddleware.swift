@@ -24,9 +24,6 @@ struct ErrorMiddleware: RouterMiddleware {
         switch error {
         case let e as APIError:
             return e
-        case let e as PostgresTransactionError:
-            if let inner = e.closureError { return translate(inner, logger: logger) }
-            return translate(e.beginError ?? e.commitError ?? e.rollbackError ?? DatabaseUnavailable(description: "transaction failed"), logger: logger)
         case let e as DatabaseUnavailable:
             logger.warning("database unavailable", metadata: ["error": "\(e.description)"])
             return .unavailable("the database is unavailable; retry later")
@@ -36,7 +33,7 @@ struct ErrorMiddleware: RouterMiddleware {
                 return .unavailable("the database is unavailable; retry later")
             }
             logger.error("database error", metadata: ["error": "\(String(reflecting: e))"])
-            return APIError(.internalServerError, code: "internal_error", message: "internal error; it was logged")
+            return APIError(.internalServerError, code: ErrorCode.internalError, message: "internal error; it was logged")
         case is NIOTooManyBytesError:
             // A body collected without Content-Length (chunked) that outgrew its limit.
             return .tooLarge("the body is larger than the limit")
@@ -44,7 +41,7 @@ struct ErrorMiddleware: RouterMiddleware {
             switch e.status {
             case .notFound: return .notFound("no such endpoint")
             case .contentTooLarge: return .tooLarge("the body is larger than the limit")
-            case .methodNotAllowed: return APIError(.methodNotAllowed, code: "method_not_allowed", message: "method not allowed here")
+            case .methodNotAllowed: return APIError(.methodNotAllowed, code: ErrorCode.methodNotAllowed, message: "method not allowed here")
             case .badRequest: return .badRequest(e.body ?? "bad request")
             default: return APIError(e.status, code: "http_\(e.status.code)", message: e.body ?? e.status.reasonPhrase)
             }
@@ -52,7 +49,7 @@ struct ErrorMiddleware: RouterMiddleware {
             return .unavailable("the request was cancelled")
         default:
             logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
-            return APIError(.internalServerError, code: "internal_error", message: "internal error; it was logged")
+            return APIError(.internalServerError, code: ErrorCode.internalError, message: "internal error; it was logged")
         }
     }
 

@@ -12,7 +12,7 @@ final class GzipStream {
 
     init(level: Int32 = 6) throws {
         let status = fieldsync_deflate_init_gzip(&stream, level)
-        guard status == Z_OK else { throw APIError.invalid("zlib could not start (status \(status))", code: "internal_error") }
+        guard status == Z_OK else { throw APIError.unavailable("zlib could not start (status \(status))") }
     }
 
     deinit {

@@ -12,7 +12,6 @@ import ServiceLifecycle
 /// the schema and the superuser in place.
 struct BootstrapService: Service {
     let migrator: Migrator
-    let auth: AuthStore
     let config: ServerConfiguration
     let logger: Logger
     /// Opened when the database may be tried; `nil`: at once.
@@ -57,7 +56,11 @@ struct BootstrapService: Service {
                 let applied = try await migrator.migrate()
                 if !applied.isEmpty { logger.info("migrations applied", metadata: ["migrations": "\(applied)"]) }
                 if let user = config.adminUser, let password = config.adminPassword {
-                    if try await auth.ensureSuperuser(username: user, password: password) {
+                    let hash = try await AuthStore.hashPassword(password)
+                    let created = try await migrator.database.withConnection { [logger] c in
+                        try await AuthStore(connection: c, logger: logger).ensureSuperuser(username: user, passwordHash: hash)
+                    }
+                    if created {
                         logger.notice("superuser created", metadata: ["username": "\(user)"])
                     }
                 }

@@ -10,8 +10,8 @@ import PostgresNIO
 ///
 /// Passwords are bcrypt hashes; tokens are 256 random bits handed out once and stored
 /// only as their SHA-256, with an expiry and a revocation time.
-struct AuthStore: Sendable {
-    let database: Database
+struct AuthStore {
+    let connection: PostgresConnection
     let logger: Logger
     /// bcrypt cost: 2^10 rounds, ~60 ms on this hardware.
     static let bcryptCost: UInt8 = 10
@@ -43,22 +43,28 @@ struct AuthStore: Sendable {
     func caller(forToken token: String) async throws -> Caller? {
         let hash = Self.tokenHash(token)
         let buffer = ByteBuffer(bytes: hash)
-        return try await database.withConnection { [logger] connection in
-            // Every request runs this: a statement prepared once per connection.
-            let rows = try await connection.execute(TokenLookup(hash: buffer), logger: logger).collectAll()
-            guard let row = rows.first, let role = Role(rawValue: row.2) else { return nil }
-            return Caller(userId: row.0, username: row.1, role: role, accountId: row.3, projectIds: row.4, orgUnitIds: row.5, tokenHash: hash)
+        // Every request runs this: a statement prepared once per connection.
+        let rows = try await connection.execute(TokenLookup(hash: buffer), logger: logger).collectAll()
+        guard let row = rows.first, let role = Role(rawValue: row.2) else { return nil }
+        let scope = row.3.map {
+            CallerScope(account: $0, user: row.0, role: role, projects: row.6, orgUnits: row.5, subtrees: row.7)
         }
+        return Caller(userId: row.0, username: row.1, role: role, accountId: row.3, projectIds: row.4, orgUnitIds: row.5,
+                      tokenHash: hash, scope: scope)
     }
 
-    /// The statement of ``caller(forToken:)``.
+    /// The statement of ``caller(forToken:)``: the user, and its ``CallerScope`` (an
+    /// admin's projects are all of the account's; the paths of the user's units).
     struct TokenLookup: PostgresPreparedStatement {
         static let sql = """
-            SELECT u.id, u.username, u.role, u.account_id, u.project_ids, u.org_unit_ids
+            SELECT u.id, u.username, u.role, u.account_id, u.project_ids, u.org_unit_ids,
+                   CASE WHEN u.role = 'admin' THEN ARRAY(SELECT p.id FROM projects p WHERE p.account_id = u.account_id ORDER BY p.id)
+                        ELSE u.project_ids END,
+                   ARRAY(SELECT o.path::text FROM org_units o WHERE o.account_id = u.account_id AND o.id = ANY(u.org_unit_ids))
             FROM auth_tokens t JOIN users u ON u.id = t.user_id
             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > now()
             """
-        typealias Row = (UUID, String, String, UUID?, [UUID], [UUID])
+        typealias Row = (UUID, String, String, UUID?, [UUID], [UUID], [UUID], [String])
         let hash: ByteBuffer
 
         func makeBindings() throws -> PostgresBindings {
@@ -76,13 +82,11 @@ struct AuthStore: Sendable {
     }
 
     func user(named username: String) async throws -> StoredUser? {
-        try await database.withConnection { [logger] connection in
-            try await connection.query("SELECT id, password_hash FROM users WHERE username = \(username)", logger: logger)
-                .collect { row in
-                    let (id, hash) = try row.decode((UUID, String).self)
-                    return StoredUser(id: id, passwordHash: hash)
-                }.first
-        }
+        try await connection.query("SELECT id, password_hash FROM users WHERE username = \(username)", logger: logger)
+            .collect { row in
+                let (id, hash) = try row.decode((UUID, String).self)
+                return StoredUser(id: id, passwordHash: hash)
+            }.first
     }
 
     /// Issues a token for `userId`; returns the token and its expiry.
@@ -91,65 +95,50 @@ struct AuthStore: Sendable {
         let hash = ByteBuffer(bytes: Self.tokenHash(token))
         let expires = Date().addingTimeInterval(TimeInterval(ttlSeconds))
         let ttl = Int64(ttlSeconds)
-        try await database.withConnection { [logger] connection in
-            try await connection.query(
-                """
-                INSERT INTO auth_tokens (token_hash, user_id, device_id, expires_at)
-                VALUES (\(hash), \(userId), \(deviceId), now() + make_interval(secs => \(ttl)))
-                """, logger: logger)
-        }
+        try await connection.query(
+            """
+            INSERT INTO auth_tokens (token_hash, user_id, device_id, expires_at)
+            VALUES (\(hash), \(userId), \(deviceId), now() + make_interval(secs => \(ttl)))
+            """, logger: logger)
         return (token, expires)
     }
 
     func revoke(tokenHash: [UInt8]) async throws {
         let hash = ByteBuffer(bytes: tokenHash)
-        try await database.withConnection { [logger] connection in
-            try await connection.query("UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = \(hash) AND revoked_at IS NULL", logger: logger)
-        }
+        try await connection.query("UPDATE auth_tokens SET revoked_at = now() WHERE token_hash = \(hash) AND revoked_at IS NULL", logger: logger)
     }
 
     /// Failed logins for these keys in the last 15 minutes, and the seconds until the oldest expires.
     func recentFailures(keys: [String]) async throws -> (count: Int, retryAfter: Int) {
-        try await database.withConnection { [logger] connection in
-            let rows = try await connection.query(
-                """
-                SELECT key, count(*)::int8, ceil(extract(epoch FROM (min(at) + interval '15 minutes' - now())))::int8
-                FROM login_failures WHERE key = ANY(\(keys)) AND at > now() - interval '15 minutes' GROUP BY key
-                """, logger: logger)
-            var worst = (count: 0, retryAfter: 1)
-            for try await (_, count, retry) in rows.decode((String, Int64, Int64).self) where Int(count) > worst.count {
-                worst = (Int(count), max(1, Int(retry)))
-            }
-            return worst
+        let rows = try await connection.query(
+            """
+            SELECT key, count(*)::int8, ceil(extract(epoch FROM (min(at) + interval '15 minutes' - now())))::int8
+            FROM login_failures WHERE key = ANY(\(keys)) AND at > now() - interval '15 minutes' GROUP BY key
+            """, logger: logger)
+        var worst = (count: 0, retryAfter: 1)
+        for try await (_, count, retry) in rows.decode((String, Int64, Int64).self) where Int(count) > worst.count {
+            worst = (Int(count), max(1, Int(retry)))
         }
+        return worst
     }
 
     func recordFailure(keys: [String]) async throws {
-        try await database.withConnection { [logger] connection in
-            try await connection.query(
-                "INSERT INTO login_failures (key) SELECT unnest(\(keys)::text[])", logger: logger)
-            try await connection.query(
-                "DELETE FROM login_failures WHERE at < now() - interval '1 day'", logger: logger)
-        }
+        try await connection.query("INSERT INTO login_failures (key) SELECT unnest(\(keys)::text[])", logger: logger)
+        try await connection.query("DELETE FROM login_failures WHERE at < now() - interval '1 day'", logger: logger)
     }
 
     func clearFailures(key: String) async throws {
-        try await database.withConnection { [logger] connection in
-            try await connection.query("DELETE FROM login_failures WHERE key = \(key)", logger: logger)
-        }
+        try await connection.query("DELETE FROM login_failures WHERE key = \(key)", logger: logger)
     }
 
-    /// Creates the superuser if no user has that name yet.
-    func ensureSuperuser(username: String, password: String) async throws -> Bool {
-        let hash = try await Self.hashPassword(password)
-        return try await database.withConnection { [logger] connection in
-            let rows = try await connection.query(
-                """
-                INSERT INTO users (id, account_id, username, password_hash, role)
-                VALUES (\(UUID()), NULL, \(username), \(hash), 'superuser')
-                ON CONFLICT (username) DO NOTHING RETURNING id
-                """, logger: logger)
-            return try await rows.collect { _ in true }.first ?? false
-        }
+    /// Creates the superuser if no user has that name yet; true when it did.
+    func ensureSuperuser(username: String, passwordHash: String) async throws -> Bool {
+        let rows = try await connection.query(
+            """
+            INSERT INTO users (id, account_id, username, password_hash, role)
+            VALUES (\(UUID()), NULL, \(username), \(passwordHash), 'superuser')
+            ON CONFLICT (username) DO NOTHING RETURNING id
+            """, logger: logger)
+        return try await rows.collect { _ in true }.first ?? false
     }
 }

@@ -12,29 +12,28 @@ import PostgresNIO
 /// applied like any versioned write. Every item runs under a savepoint: a problem found
 /// late rolls back that item alone.
 struct OrgUnitWriter {
-    let account: UUID
-    let user: UUID
-    let device: UUID
-    let batchId: UUID
-    let role: Role
-    let scope: PullQuery.Scope
+    let scope: CallerScope
+    let connection: PostgresConnection
     let logger: Logger
 
-    var proposes: Bool { role == .agent }
+    var account: UUID { scope.account }
+    var user: UUID { scope.user }
+    var proposes: Bool { scope.role == .agent }
 
     /// An item-level problem: the item is rejected with this error.
     struct Rejection: Error { var error: ItemError }
 
-    func process(_ items: [(index: Int, item: VersionedItem)], on c: PostgresConnection) async throws -> [Int: PushResult] {
+    /// The batch's org-unit items, as sent by `device` in batch `batchId`.
+    func process(_ items: [(index: Int, item: VersionedItem)], device: UUID, batchId: UUID) async throws -> [Int: PushResult] {
         guard !items.isEmpty else { return [:] }
+        let c = connection
         let store = OrgUnitStore(account: account, connection: c, logger: logger)
         try await store.lockTree()
-        let myPaths = scope.everything ? [] : try await store.paths(of: scope.orgUnits)
         var results: [Int: PushResult] = [:]
         for (index, item) in items {
             try await c.query("SAVEPOINT orgunit_item", logger: logger)
             do {
-                results[index] = try await apply(item, store: store, myPaths: myPaths, on: c)
+                results[index] = try await apply(item, store: store, device: device, batchId: batchId)
                 try await c.query("RELEASE SAVEPOINT orgunit_item", logger: logger)
             } catch {
                 let itemError: ItemError
@@ -56,7 +55,8 @@ struct OrgUnitWriter {
         Rejection(error: ItemError(code: code, message: message, field: field))
     }
 
-    private func apply(_ item: VersionedItem, store: OrgUnitStore, myPaths: [String], on c: PostgresConnection) async throws -> PushResult {
+    private func apply(_ item: VersionedItem, store: OrgUnitStore, device: UUID, batchId: UUID) async throws -> PushResult {
+        let c = connection
         let id = item.id
         let w = item.write
         let kind = ItemKind.orgUnit.rawValue
@@ -85,7 +85,7 @@ struct OrgUnitWriter {
             if row.status == "pending", proposes, row.createdBy != user {
                 throw reject(ErrorCode.forbidden, "org unit \(id.lowercased) is another user's proposal awaiting review", "\(item.path).id")
             }
-            if !scope.everything, !OrgUnitStore.isWithin(row.path, myPaths) {
+            if !scope.covers(path: row.path) {
                 throw reject(ErrorCode.forbidden, "org unit \(id.lowercased) is outside your org units", "\(item.path).id")
             }
         }
@@ -106,13 +106,13 @@ struct OrgUnitWriter {
                       parent.status == "validated" || (parent.status == "pending" && (parent.createdBy == user || !proposes)) else {
                     throw reject(ErrorCode.unknownReference, "parent \(parentId.lowercased) does not exist", parentField)
                 }
-                if !scope.everything, !OrgUnitStore.isWithin(parent.path, myPaths) {
+                if !scope.covers(path: parent.path) {
                     throw reject(ErrorCode.forbiddenReference, "parent \(parentId.lowercased) is outside your org units", parentField)
                 }
                 if parent.path.split(separator: ".").contains(Substring(OrgUnitImport.label(id))) {
                     throw reject(ErrorCode.invalidParent, "org unit \(id.lowercased) can't move under itself or its own descendant", parentField)
                 }
-            } else if role != .admin {
+            } else if scope.role != .admin {
                 throw reject(creating ? ErrorCode.invalidField : ErrorCode.forbidden,
                              creating ? "parentId is required: only admins create root org units" : "only admins make an org unit a root", parentField)
             }

@@ -5,13 +5,17 @@ import PostgresNIO
 
 /// Inserts a batch's positions with one set-based statement (arrays + UNNEST),
 /// idempotent by id: a position already stored is left as it is.
-enum PositionStore {
-    /// Inserts `positions`; returns the ids that were new.
-    static func insert(
-        _ positions: [PositionItem], account: UUID, project: UUID, device: UUID, user: UUID,
-        on connection: PostgresConnection, logger: Logger
-    ) async throws -> Set<UUID> {
+struct PositionStore {
+    /// Who sent them: the positions are the caller's, in its account.
+    let scope: CallerScope
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Inserts `positions` of `device` in `project`; returns the ids that were new.
+    func insert(_ positions: [PositionItem], project: UUID, device: UUID) async throws -> Set<UUID> {
         guard !positions.isEmpty else { return [] }
+        let account = scope.account
+        let user = scope.user
         let ids = positions.map(\.id)
         // Milliseconds, added to the epoch in SQL: exact, unlike a Double round trip.
         let millis = positions.map(\.capturedAt.millisecondsSinceEpoch)

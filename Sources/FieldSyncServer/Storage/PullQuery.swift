@@ -4,26 +4,19 @@ import Logging
 import PostgresNIO
 
 /// One page of the changes feed, for one caller (see ``FeedCursor`` for the ordering).
-enum PullQuery {
+struct PullQuery {
+    /// What the caller sees (a pull narrowed to one project has only that one).
+    let scope: CallerScope
+    let connection: PostgresConnection
+    let logger: Logger
+
     struct Page {
         var documents: [String]
         var cursor: FeedCursor
         var hasMore: Bool
     }
 
-    /// What the caller may see: the account, its projects, and its org-unit subtrees.
-    struct Scope: Sendable {
-        var account: UUID
-        var projects: [UUID]
-        var user: UUID
-        /// Admins see the whole account.
-        var everything: Bool
-        /// Supervisors see the positions of the users under their units.
-        var supervisor: Bool
-        var orgUnits: [UUID]
-    }
-
-    static func page(scope: Scope, after cursor: FeedCursor, limit: Int, on connection: PostgresConnection, logger: Logger) async throws -> Page {
+    func page(after cursor: FeedCursor, limit: Int) async throws -> Page {
         let cx = String(cursor.xid)
         let cs = cursor.seq
         let n = Int64(limit)
@@ -31,12 +24,11 @@ enum PullQuery {
         let rows = try await connection.query(
             """
             WITH snap AS (SELECT \(unescaped: FeedCursor.boundarySQL) AS xmin),
-            my_paths AS (SELECT path FROM org_units WHERE account_id = \(a) AND id = ANY(\(scope.orgUnits)::uuid[])),
             supervised_users AS (
                 SELECT u.id FROM users u
                 WHERE \(scope.supervisor) AND u.account_id = \(a) AND EXISTS (
-                    SELECT 1 FROM org_units o, my_paths m
-                    WHERE o.account_id = \(a) AND o.id = ANY(u.org_unit_ids) AND o.path <@ m.path))
+                    SELECT 1 FROM org_units o
+                    WHERE o.account_id = \(a) AND o.id = ANY(u.org_unit_ids) AND o.path <@ \(scope.subtrees)::ltree[]))
             SELECT u.x::text, u.seq, u.doc FROM (
                 (SELECT p.feed_xid AS x, p.feed_seq AS seq,
                         json_strip_nulls(json_build_object(
@@ -57,7 +49,7 @@ enum PullQuery {
                  WHERE e.account_id = \(a) AND (e.feed_xid, e.feed_seq) > (\(cx)::xid8, \(cs)) AND e.feed_xid < snap.xmin
                    AND e.project_id = ANY(\(scope.projects)::uuid[])
                    AND (\(scope.everything) OR EXISTS (
-                        SELECT 1 FROM org_units o, my_paths m WHERE o.account_id = \(a) AND o.id = e.org_unit_id AND o.path <@ m.path))
+                        SELECT 1 FROM org_units o WHERE o.account_id = \(a) AND o.id = e.org_unit_id AND o.path <@ \(scope.subtrees)::ltree[]))
                  ORDER BY e.feed_xid, e.feed_seq LIMIT \(n) + 1)
                 UNION ALL
                 (SELECT i.feed_xid, i.feed_seq, i.doc::text
@@ -65,7 +57,7 @@ enum PullQuery {
                  WHERE i.account_id = \(a) AND (i.feed_xid, i.feed_seq) > (\(cx)::xid8, \(cs)) AND i.feed_xid < snap.xmin
                    AND i.project_id = ANY(\(scope.projects)::uuid[])
                    AND (\(scope.everything) OR EXISTS (
-                        SELECT 1 FROM org_units o, my_paths m WHERE o.account_id = \(a) AND o.id = i.org_unit_id AND o.path <@ m.path))
+                        SELECT 1 FROM org_units o WHERE o.account_id = \(a) AND o.id = i.org_unit_id AND o.path <@ \(scope.subtrees)::ltree[]))
                  ORDER BY i.feed_xid, i.feed_seq LIMIT \(n) + 1)
                 UNION ALL
                 (SELECT ou.feed_xid, ou.feed_seq, ou.doc::text
@@ -73,7 +65,7 @@ enum PullQuery {
                  WHERE ou.account_id = \(a) AND (ou.feed_xid, ou.feed_seq) > (\(cx)::xid8, \(cs)) AND ou.feed_xid < snap.xmin
                    AND (ou.project_id IS NULL OR ou.project_id = ANY(\(scope.projects)::uuid[]))
                    AND (ou.validation_status = 'validated' OR ou.created_by = \(scope.user) OR \(scope.everything) OR \(scope.supervisor))
-                   AND (\(scope.everything) OR EXISTS (SELECT 1 FROM my_paths m WHERE ou.path <@ m.path))
+                   AND (\(scope.everything) OR ou.path <@ \(scope.subtrees)::ltree[])
                  ORDER BY ou.feed_xid, ou.feed_seq LIMIT \(n) + 1)
             ) u
             ORDER BY u.x, u.seq

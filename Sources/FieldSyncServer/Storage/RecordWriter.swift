@@ -12,19 +12,19 @@ import PostgresNIO
 /// connections or server processes) serialise per record without deadlocks, and no
 /// update is lost between the read of a state and its write.
 struct RecordWriter {
-    let account: UUID
-    let project: UUID
-    let user: UUID
-    let device: UUID
-    let batchId: UUID
-    let scope: PullQuery.Scope
+    /// Who writes: references are checked against its scope, rows record it as author.
+    let scope: CallerScope
+    let connection: PostgresConnection
     let logger: Logger
+
+    var account: UUID { scope.account }
+    var user: UUID { scope.user }
 
     typealias Loaded = LoadedRecord
     typealias FormInfo = PushForm
 
     /// The advisory-lock keys of the records `items` touch, sorted: every batch takes
-    /// them in this order (the push in `SyncController.claimBatch`, or ``process(_:on:locked:)``),
+    /// them in this order (the push in ``PushBatchStore/claim(_:)``, or ``process(_:project:device:batchId:locked:)``),
     /// so batches never deadlock.
     static func lockKeys(account: UUID, _ items: [(index: Int, item: VersionedItem)]) -> [String] {
         Array(Set(items.map { "\(account.lowercased):\($0.item.kind.rawValue):\($0.item.id.lowercased)" })).sorted()
@@ -32,11 +32,12 @@ struct RecordWriter {
 
     /// - Parameter locked: the caller already took ``lockKeys(account:_:)`` in this
     ///   transaction, in an earlier statement (the push folds them into its batch claim).
-    func process(_ items: [(index: Int, item: VersionedItem)], on c: PostgresConnection, locked: Bool = false) async throws -> [Int: PushResult] {
+    func process(_ items: [(index: Int, item: VersionedItem)], project: UUID, device: UUID, batchId: UUID,
+                 locked: Bool = false) async throws -> [Int: PushResult] {
         guard !items.isEmpty else { return [:] }
         if !locked {
             let keys = Self.lockKeys(account: account, items)
-            try await c.query(
+            try await connection.query(
                 "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT unnest(\(keys)::text[]) AS k ORDER BY 1) s",
                 logger: logger).drain()
         }
@@ -47,9 +48,9 @@ struct RecordWriter {
         let itemUnits = Array(Set(items.compactMap { $0.item.uuid("orgUnitId") }))
         let typeIds = Array(Set(items.compactMap { $0.item.uuid("entityTypeId") }))
         let (entities, units, knownTypes) = try await loadEntitiesAndReferences(
-            entityIds: entityIds, instanceIds: instanceIds, unitIds: itemUnits, typeIds: typeIds, on: c)
-        let instances = instanceIds.isEmpty ? [:] : try await loadInstances(instanceIds, on: c)
-        let forms = try await loadForms(items.compactMap { $0.item.fixed["formId"]?.stringValue }, on: c)
+            entityIds: entityIds, instanceIds: instanceIds, unitIds: itemUnits, typeIds: typeIds)
+        let instances = instanceIds.isEmpty ? [:] : try await loadInstances(instanceIds)
+        let forms = try await loadForms(items.compactMap { $0.item.fixed["formId"]?.stringValue })
 
         let decision = PushDecision.decide(
             items, records: [.entity: entities, .instance: instances],
@@ -61,16 +62,16 @@ struct RecordWriter {
         }
         // Entities and the write log of every applied write (any kind) in one statement,
         // then instances (their own statements, only when the batch has some).
-        try await flushEntities(rows(.entity), log: decision.applied, on: c)
-        try await flushInstances(rows(.instance), forms: forms, on: c)
+        try await flushEntities(rows(.entity), log: decision.applied, device: device, batchId: batchId)
+        try await flushInstances(rows(.instance), forms: forms)
         return decision.results
     }
 
     // MARK: loading
 
-    func loadEntities(_ ids: [UUID], on c: PostgresConnection) async throws -> [UUID: Loaded] {
+    func loadEntities(_ ids: [UUID]) async throws -> [UUID: Loaded] {
         var out: [UUID: Loaded] = [:]
-        let rows = try await c.query(
+        let rows = try await connection.query(
             "SELECT id, project_id, entity_type_id, org_unit_id, state::text FROM entities WHERE account_id = \(account) AND id = ANY(\(ids)::uuid[])",
             logger: logger)
         for try await (id, projectId, type, unit, state) in rows.decode((UUID, UUID, UUID, UUID, String).self) {
@@ -83,13 +84,12 @@ struct RecordWriter {
     /// One statement for what a batch reads besides instances: the entities it writes or
     /// references, the org units its items and those records name (whether each exists
     /// for the caller and is in scope), and which of the named entity types exist.
-    func loadEntitiesAndReferences(entityIds: [UUID], instanceIds: [UUID], unitIds: [UUID], typeIds: [UUID],
-                                   on c: PostgresConnection) async throws -> (entities: [UUID: Loaded], units: [UUID: Bool], types: Set<UUID>) {
+    func loadEntitiesAndReferences(entityIds: [UUID], instanceIds: [UUID], unitIds: [UUID], typeIds: [UUID]) async throws -> (entities: [UUID: Loaded], units: [UUID: Bool], types: Set<UUID>) {
         var entities: [UUID: Loaded] = [:]
         var units: [UUID: Bool] = [:]
         var types = Set<UUID>()
-        let rows = try await c.execute(ReferenceLoad(
-            account: account, user: user, everything: scope.everything, scopeUnits: scope.orgUnits,
+        let rows = try await connection.execute(ReferenceLoad(
+            account: account, user: user, everything: scope.everything, subtrees: scope.subtrees,
             entityIds: entityIds, instanceIds: instanceIds, unitIds: unitIds, typeIds: typeIds), logger: logger)
         for try await (what, id, projectId, type, unit, state, inScope) in rows {
             switch what {
@@ -104,14 +104,13 @@ struct RecordWriter {
         return (entities, units, types)
     }
 
-    /// The statement of ``loadEntitiesAndReferences(entityIds:instanceIds:unitIds:typeIds:on:)``, prepared once per connection.
+    /// The statement of ``loadEntitiesAndReferences(entityIds:instanceIds:unitIds:typeIds:)``, prepared once per connection.
     struct ReferenceLoad: PostgresPreparedStatement {
         static let sql = """
             SELECT 0::int2, e.id, e.project_id, e.entity_type_id, e.org_unit_id, e.state::text, false
             FROM entities e WHERE e.account_id = $1 AND e.id = ANY($5::uuid[])
             UNION ALL
-            SELECT 1::int2, o.id, NULL, NULL, NULL, NULL, $3::bool OR EXISTS (
-                SELECT 1 FROM org_units m WHERE m.account_id = $1 AND m.id = ANY($4::uuid[]) AND o.path <@ m.path)
+            SELECT 1::int2, o.id, NULL, NULL, NULL, NULL, $3::bool OR o.path <@ $4::ltree[]
             FROM org_units o
             WHERE o.account_id = $1 AND (o.validation_status = 'validated' OR o.created_by = $2)
               AND o.id = ANY($7::uuid[]
@@ -122,12 +121,12 @@ struct RecordWriter {
             FROM entity_types t WHERE t.account_id = $1 AND t.id = ANY($8::uuid[])
             """
         typealias Row = (Int16, UUID, UUID?, UUID?, UUID?, String?, Bool)
-        let account: UUID, user: UUID, everything: Bool, scopeUnits: [UUID]
+        let account: UUID, user: UUID, everything: Bool, subtrees: [String]
         let entityIds: [UUID], instanceIds: [UUID], unitIds: [UUID], typeIds: [UUID]
 
         func makeBindings() throws -> PostgresBindings {
             var b = PostgresBindings(capacity: 8)
-            b.append(account); b.append(user); b.append(everything); b.append(scopeUnits)
+            b.append(account); b.append(user); b.append(everything); b.append(subtrees)
             b.append(entityIds); b.append(instanceIds); b.append(unitIds); b.append(typeIds)
             return b
         }
@@ -137,9 +136,9 @@ struct RecordWriter {
         }
     }
 
-    func loadInstances(_ ids: [UUID], on c: PostgresConnection) async throws -> [UUID: Loaded] {
+    func loadInstances(_ ids: [UUID]) async throws -> [UUID: Loaded] {
         var out: [UUID: Loaded] = [:]
-        let rows = try await c.query(
+        let rows = try await connection.query(
             """
             SELECT i.id, i.project_id, f.form_id, i.form_version, i.org_unit_id, i.entity_id, i.period,
                    CASE WHEN i.location IS NULL THEN NULL ELSE ST_AsGeoJSON(i.location)::text END, i.location_z, i.attachments::text, i.state::text
@@ -169,12 +168,11 @@ struct RecordWriter {
     }
 
     /// Org units that exist for the caller (validated, or its own proposals), and whether each is in scope.
-    func orgUnitScope(_ ids: [UUID], on c: PostgresConnection) async throws -> [UUID: Bool] {
+    func orgUnitScope(_ ids: [UUID]) async throws -> [UUID: Bool] {
         var out: [UUID: Bool] = [:]
-        let rows = try await c.query(
+        let rows = try await connection.query(
             """
-            SELECT o.id, \(scope.everything) OR EXISTS (
-                SELECT 1 FROM org_units m WHERE m.account_id = \(account) AND m.id = ANY(\(scope.orgUnits)::uuid[]) AND o.path <@ m.path)
+            SELECT o.id, \(scope.everything) OR o.path <@ \(scope.subtrees)::ltree[]
             FROM org_units o
             WHERE o.account_id = \(account) AND o.id = ANY(\(ids)::uuid[]) AND (o.validation_status = 'validated' OR o.created_by = \(user))
             """, logger: logger)
@@ -183,11 +181,11 @@ struct RecordWriter {
     }
 
     /// Forms by the key an instance names them with (its `formId` text, or its `id`).
-    func loadForms(_ keys: [String], on c: PostgresConnection) async throws -> [String: FormInfo] {
+    func loadForms(_ keys: [String]) async throws -> [String: FormInfo] {
         guard !keys.isEmpty else { return [:] }
         let unique = Array(Set(keys))
         var out: [String: FormInfo] = [:]
-        let rows = try await c.query(
+        let rows = try await connection.query(
             """
             SELECT f.id, f.form_id, v.version, v.fields::text FROM forms f JOIN form_versions v ON v.account_id = f.account_id AND v.form_uuid = f.id
             WHERE f.account_id = \(account) AND (f.form_id = ANY(\(unique)::text[]) OR f.id::text = ANY(\(unique.map { $0.lowercased() })::text[]))
@@ -203,13 +201,14 @@ struct RecordWriter {
 
     // MARK: writing
 
-    /// Upserts entity rows and, in the same statement, logs `log`'s writes (any kind) in `record_writes`.
-    func flushEntities(_ rows: [(UUID, Loaded)], log: [VersionedItem] = [], on c: PostgresConnection) async throws {
+    /// Upserts entity rows and, in the same statement, logs `log`'s writes (any kind) in
+    /// `record_writes`, as sent by `device` in batch `batchId`.
+    func flushEntities(_ rows: [(UUID, Loaded)], log: [VersionedItem] = [], device: UUID? = nil, batchId: UUID? = nil) async throws {
         guard !rows.isEmpty || !log.isEmpty else { return }
         let ids = rows.map(\.0)
         let projects = rows.map(\.1.projectId)
-        let types = rows.map { UUID(text: $0.1.fixed["entityTypeId"]?.stringValue ?? "") ?? UUID() }
-        let units = rows.map { UUID(text: $0.1.fixed["orgUnitId"]?.stringValue ?? "") ?? UUID() }
+        let types = try rows.map { try Self.reference("entityTypeId", of: $0) }
+        let units = try rows.map { try Self.reference("orgUnitId", of: $0) }
         // Written straight from the states (the generic JSONValue route built a tree per
         // value first, the largest CPU cost of a push; shared records hold many values).
         let states = rows.map { $0.1.state.stateText }
@@ -225,11 +224,49 @@ struct RecordWriter {
                     "projectId": .string(r.projectId.lowercased), "entityTypeId": r.fixed["entityTypeId"] ?? .null, "orgUnitId": r.fixed["orgUnitId"] ?? .null,
                 ])
         }, "the direct writers must match RecordState.stateJSON and recordDocument")
-        _ = try await c.execute(EntityFlush(
+        _ = try await connection.execute(EntityFlush(
             account: account, user: user, device: device, batchId: batchId, ids: ids, projects: projects, types: types, units: units,
             states: states, docs: docs, conflicts: conflicts, isNew: isNew,
             logKinds: log.map(\.kind.rawValue), logIds: log.map(\.id), logReplicas: log.map(\.write.replica), logCounters: log.map(\.write.counter)),
             logger: logger)
+    }
+
+    /// Logs a write made outside a push (a supervisor's resolve, replica `server`).
+    func logWrite(kind: ItemKind, id: UUID, _ write: VersionedWrite) async throws {
+        try await connection.query(
+            """
+            INSERT INTO record_writes (account_id, kind, record_id, replica, counter, user_id)
+            VALUES (\(account), \(kind.rawValue), \(id), \(write.replica), \(write.counter), \(user))
+            """, logger: logger)
+    }
+
+    /// The stored document (JSON text) of an entity or an instance.
+    func document(kind: ItemKind, id: UUID) async throws -> String? {
+        let query: PostgresQuery = kind == .entity
+            ? "SELECT doc::text FROM entities WHERE account_id = \(account) AND id = \(id)"
+            : "SELECT doc::text FROM instances WHERE account_id = \(account) AND id = \(id)"
+        return try await connection.query(query, logger: logger).collect { try $0.decode(String.self) }.first
+    }
+
+    /// Takes the advisory lock of one record (as a push does for each of its records).
+    func lock(kind: ItemKind, id: UUID) async throws {
+        let key = "\(account.lowercased):\(kind.rawValue):\(id.lowercased)"
+        try await connection.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: logger).drain()
+    }
+
+    /// A reference every stored record has (an entity's type, a record's unit): the push
+    /// decision guarantees it, so a missing one is a bug, answered as an internal error.
+    static func reference(_ name: String, of row: (UUID, Loaded)) throws -> UUID {
+        guard let id = row.1.fixed[name]?.stringValue.flatMap(UUID.init(text:)) else {
+            throw StoredRecordInvariant(message: "record \(row.0.lowercased) has no \(name) to store")
+        }
+        return id
+    }
+
+    /// A record about to be stored lacks what every stored record has.
+    struct StoredRecordInvariant: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
     }
 
     // MARK: direct JSON writers (same documents as RecordState.stateJSON / recordDocument)
@@ -295,7 +332,7 @@ struct RecordWriter {
             ON CONFLICT DO NOTHING
             """
         typealias Row = ()
-        let account: UUID, user: UUID, device: UUID, batchId: UUID
+        let account: UUID, user: UUID, device: UUID?, batchId: UUID?
         let ids: [UUID], projects: [UUID], types: [UUID], units: [UUID]
         let states: [String], docs: [String], conflicts: [Bool], isNew: [Bool]
         let logKinds: [String], logIds: [UUID], logReplicas: [String], logCounters: [Int64]
@@ -312,7 +349,7 @@ struct RecordWriter {
         func decodeRow(_ row: PostgresRow) throws -> Row {}
     }
 
-    func flushInstances(_ rows: [(UUID, Loaded)], forms: [String: FormInfo], on c: PostgresConnection) async throws {
+    func flushInstances(_ rows: [(UUID, Loaded)], forms: [String: FormInfo]) async throws {
         guard !rows.isEmpty else { return }
         let nilUUID = OrgUnitImport.nilUUID
         let ids = rows.map(\.0)
@@ -320,7 +357,7 @@ struct RecordWriter {
         let formUUIDs = rows.map { forms[$0.1.fixed["formId"]?.stringValue ?? ""]?.id ?? nilUUID }
         let formIds = rows.map { forms[$0.1.fixed["formId"]?.stringValue ?? ""]?.formId ?? "" }
         let versionsText = rows.map { $0.1.fixed["formVersion"]?.stringValue ?? "" }
-        let units = rows.map { UUID(text: $0.1.fixed["orgUnitId"]?.stringValue ?? "") ?? nilUUID }
+        let units = try rows.map { try Self.reference("orgUnitId", of: $0) }
         let entities = rows.map { UUID(text: $0.1.fixed["entityId"]?.stringValue ?? "") ?? nilUUID }
         let periods = rows.map { $0.1.fixed["period"]?.stringValue ?? "" }
         let points = rows.map { r in r.1.fixed["location"].flatMap { try? GeoPoint(geoJSON: $0, field: "location") } }
@@ -338,7 +375,7 @@ struct RecordWriter {
             return JSONWriter.string(r.state.recordDocument(kind: .instance, id: id, attributes: attributes))
         }
         // complete: every listed attachment stored; outsideOrgUnit: location not covered by the unit's polygon.
-        try await c.query(
+        try await connection.query(
             """
             INSERT INTO instances (account_id, id, project_id, form_uuid, form_version, org_unit_id, entity_id, period, location, location_z,
                                    attachments, complete, outside_org_unit, state, doc, has_conflicts, created_by)
@@ -364,7 +401,7 @@ struct RecordWriter {
         let attNames = rows.flatMap { $0.1.attachments.map(\.name) }
         let shas = rows.flatMap { $0.1.attachments.map(\.sha256) }
         if !names.isEmpty {
-            try await c.query(
+            try await connection.query(
                 """
                 INSERT INTO instance_attachments (account_id, instance_id, name, sha256)
                 SELECT \(account), t.id, t.name, decode(t.sha, 'hex') FROM unnest(\(names)::uuid[], \(attNames)::text[], \(shas)::text[]) AS t(id, name, sha)

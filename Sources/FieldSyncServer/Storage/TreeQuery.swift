@@ -8,13 +8,17 @@ import PostgresNIO
 /// `GET /v1/orgunits/tree`: the approved units under some roots, parents before
 /// children (ordered by path, which the `(account_id, path)` index serves without a
 /// sort), each built as JSON text by PostgreSQL and streamed to the client as rows arrive.
-enum TreeQuery {
+struct TreeQuery {
+    let connection: PostgresConnection
+    let logger: Logger
+
     enum Geometry: String, Sendable { case none, simplified, full }
     enum Format: String, Sendable { case json, geojson }
 
     struct Request: Sendable {
         var account: UUID
-        /// Paths of the roots; `nil` for the whole account.
+        /// Paths of the roots; `nil` for the whole account. A caller's own roots are its
+        /// scope's ``CallerScope/subtrees``.
         var roots: [String]?
         var geometry: Geometry
         var format: Format
@@ -72,8 +76,8 @@ enum TreeQuery {
     /// The cursor a tree answer ends with: the feed boundary now (see ``FeedCursor``).
     /// Every unit changed by a transaction below it is in the answer; a later `since`
     /// with it returns what changed after (possibly some units again, never fewer).
-    static func boundary(on c: PostgresConnection, logger: Logger) async throws -> FeedCursor {
-        let xmin = try await c.query(
+    func boundary() async throws -> FeedCursor {
+        let xmin = try await connection.query(
             """
             SELECT \(unescaped: FeedCursor.boundarySQL)::text
             """, logger: logger
@@ -84,6 +88,11 @@ enum TreeQuery {
     /// Streams the answer into `writer`, gzip-compressed when `gzip`: rows are batched
     /// into chunks of about 64 KiB, and PostgresNIO's row stream applies backpressure,
     /// so memory stays flat whatever the size of the tree.
+    ///
+    /// The one storage call not made on a connection the controller holds: the body is
+    /// written after the handler returned, so the rows come from the pool, which leases a
+    /// connection for the row sequence and takes it back when the sequence is consumed
+    /// (no per-request deadline: a national tree takes its time over a slow link).
     static func stream(_ r: Request, cursor: FeedCursor, gzip: Bool, client: PostgresClient, logger: Logger,
                        into writer: inout any ResponseBodyWriter) async throws {
         let compressor = gzip ? try GzipStream() : nil
@@ -103,8 +112,6 @@ enum TreeQuery {
         case .json: chunk.writeString("{\"orgUnits\":[")
         case .geojson: chunk.writeString("{\"type\":\"FeatureCollection\",\"features\":[")
         }
-        // The pool leases a connection for the row sequence and takes it back when the
-        // sequence is consumed.
         let rows = try await client.query(statement(r), logger: logger)
         var first = true
         for try await row in rows {
