@@ -142,6 +142,32 @@ struct QRFixture: CustomTestStringConvertible, Sendable {
         }
     }
 
+    /// Reading the glyphs back (upper half, lower half) gives every module and a light quiet
+    /// zone: dark = ink for `.darkOnLight`, dark = no ink for `.lightOnDark`.
+    @Test(arguments: [QRCode.TerminalStyle.lightOnDark, .darkOnLight], [0, 3])
+    func terminalTextRoundTrips(style: QRCode.TerminalStyle, quietZone: Int) throws {
+        let code = try QRCode(encoding: try QRFixture.bytes("settings200.bin"), errorCorrection: .medium)
+        let lines = code.terminalText(quietZone: quietZone, style: style).split(separator: "\n")
+        let side = code.size + 2 * quietZone
+        var wrong = 0
+        for (lineIndex, line) in lines.enumerated() {
+            for (column, glyph) in line.enumerated() {
+                let ink: (top: Bool, bottom: Bool) =
+                    switch glyph {
+                    case "█": (true, true)
+                    case "▀": (true, false)
+                    case "▄": (false, true)
+                    default: (false, false)
+                    }
+                for (row, inked) in [(2 * lineIndex, ink.top), (2 * lineIndex + 1, ink.bottom)] where row < side {
+                    let dark = style == .darkOnLight ? inked : !inked
+                    if dark != code.isDark(x: column - quietZone, y: row - quietZone) { wrong += 1 }
+                }
+            }
+        }
+        #expect(wrong == 0)
+    }
+
     @Test func terminalTextNegativeQuietZoneIsNone() throws {
         let code = try QRCode(encoding: Array("FieldSync".utf8))
         #expect(code.terminalText(quietZone: -3) == code.terminalText(quietZone: 0))
