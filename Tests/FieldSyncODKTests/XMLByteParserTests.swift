@@ -264,6 +264,16 @@ import Glibc
         #expect((try? Self.parse("<r>" + String(repeating: "<a/>", count: 99) + "</r>", limits: ODKLimits(maxElements: 100))) != nil)
     }
 
+    /// Well-formed documents the XMLParser-based reader refused because libxml2 warned (and
+    /// one it altered): namespace names are compared as strings, not checked as URIs.
+    @Test func whatLibxml2OnlyWarnedAboutIsAccepted() throws {
+        #expect(try Self.parse("<r xmlns='d'/>") == Self.el("d", "r"))
+        #expect(try Self.parse("<p:r xmlns:p='a b'/>") == Self.el("a b", "r"))
+        #expect(try Self.parse("<?xmlfoo x?><?xml-stylesheet href='s'?><r/>") == Self.el("", "r"))
+        // A BOM character inside is text (Foundation dropped it at the start of a CDATA section).
+        #expect(try Self.parse("<r><![CDATA[\u{FEFF}c]]></r>") == Self.el("", "r", text: "\u{FEFF}c"))
+    }
+
     @Test func theReaderUsesThisParser() throws {
         let xml = #"<h:html xmlns:h="urn:h" xmlns:e="urn:e" xmlns="urn:d"><h:head e:saveto="x" plain="y"><inner/></h:head></h:html>"#
         #expect(try ODKXMLReader.parse(Array(xml.utf8)) == Self.parse(xml))
