@@ -1,8 +1,5 @@
 import FieldSyncCore
 import FieldSyncODK
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// libFuzzer harness for the submission parser, against the household survey XForm (a copy
 /// of Tests/FieldSyncODKTests/Fixtures/xlsforms/household_survey.xml, made by pyxform).

@@ -1,8 +1,5 @@
 import FieldSyncCore
 import FieldSyncODK
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 
 /// libFuzzer harness for the XForm parser (FieldSyncODK's XML reader underneath): any bytes
 /// must give an `XForm` or an `ODKError`, never a trap, a hang or unbounded memory.

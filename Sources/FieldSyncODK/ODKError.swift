@@ -5,7 +5,7 @@
 public struct ODKError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Stable, snake_case: routes put it in the error body's `code`.
     public enum Code: String, Sendable, Hashable {
-        /// Not well-formed XML (libxml2's message and line in `message`).
+        /// Not well-formed XML (what is wrong in `message`, the line in `location`).
         case malformedXML = "malformed_xml"
         /// A DTD, entity or notation declaration: refused before any expansion (XML bombs, external entities).
         case xmlDeclarationForbidden = "xml_dtd_forbidden"
