@@ -51,6 +51,7 @@ let package = Package(
             dependencies: [
                 "FieldSyncCore",
                 "FieldSyncGeometry",
+                "FieldSyncODK",
                 "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

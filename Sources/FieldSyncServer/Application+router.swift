@@ -30,6 +30,12 @@ func buildRouter(
     AttachmentController(database: database, config: config).addRoutes(to: secured)
     CatalogController(database: database, config: config).addRoutes(to: secured)
     OrgUnitController(database: database, config: config).addRoutes(to: secured)
+    ODKAdminController(database: database, config: config).addRoutes(to: secured)
+    // ODK Collect: the app user's key is in the server URL; errors answer as OpenRosa XML.
+    let collect = router.group("odk/v1/key/:key/projects/:projectId")
+        .add(middleware: OpenRosaErrorMiddleware())
+        .add(middleware: ODKKeyMiddleware(database: database))
+    OpenRosaController(database: database, config: config).addRoutes(to: collect)
     // Added after every route, so it wraps only the "no route" responder: a path that
     // exists with other methods answers 405 with `Allow` instead of 404.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes.map { ($0.path.description, $0.method) }))

@@ -24,10 +24,9 @@ public struct FormSchema: Sendable {
     /// Checks answers (`changes` of an instance write); `creating` also requires the
     /// required answers. `deleted` is the tombstone, not a question.
     public func check(_ changes: [String: JSONValue], creating: Bool, path: String) -> ItemError? {
-        for name in changes.keys.sorted() where name != "deleted" {
-            let value = changes[name]!
+        for (name, value) in changes.sorted(by: { $0.key < $1.key }) where name != "deleted" {
             let field = "\(path).changes.\(name)"
-            guard let q = questions[name] else {
+            guard let q = questions[name] ?? questions[Self.repeatTemplate(name)] else {
                 return ItemError.invalidField(field, "the form has no question \"\(name)\"")
             }
             if value.isNull {
@@ -37,11 +36,35 @@ public struct FormSchema: Sendable {
             if let problem = Self.problem(value, q) { return ItemError.invalidField(field, problem) }
         }
         if creating {
-            for q in questions.values.sorted(by: { $0.name < $1.name }) where q.required && (changes[q.name] == nil || changes[q.name]!.isNull) {
+            for q in questions.values.sorted(by: { $0.name < $1.name }) where q.required && (changes[q.name]?.isNull ?? true) {
                 return ItemError.invalidField("\(path).changes.\(q.name)", "\(q.name) is required")
             }
         }
         return nil
+    }
+
+    /// The field an answer inside a repeat belongs to: a field named with `[]` after a
+    /// repeat (`person[]/age`) takes the answers of every row (`person[2]/age`). `name`
+    /// itself when it names no row.
+    public static func repeatTemplate(_ name: String) -> String {
+        guard name.utf8.contains(UInt8(ascii: "[")) else { return name }
+        var out = ""
+        var inIndex = false
+        var digits = ""
+        for ch in name {
+            if inIndex {
+                if ch.isASCII, ch.isNumber { digits.append(ch); continue }
+                if ch == "]", !digits.isEmpty { out += "[]" } else { out += "[" + digits + String(ch) }
+                inIndex = false
+                digits = ""
+            } else if ch == "[" {
+                inIndex = true
+            } else {
+                out.append(ch)
+            }
+        }
+        if inIndex { out += "[" + digits }
+        return out
     }
 
     static func problem(_ v: JSONValue, _ q: Question) -> String? {

@@ -48,4 +48,20 @@ struct AttachmentStore {
             WHERE i.account_id = \(account) AND i.id = c.instance_id AND i.complete IS DISTINCT FROM c.complete
             """, logger: logger)
     }
+
+    /// Stores a whole file held in memory (an ODK submission's attachment) under its
+    /// digest `sha256`, unless it is stored already; instances waiting for it complete.
+    func storeWhole(account: UUID, sha256: [UInt8], bytes: [UInt8], chunkSize: Int) async throws {
+        let digest = ByteBuffer(bytes: sha256)
+        guard try await claim(account: account, sha256: digest) else { return }
+        var n: Int32 = 0
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + max(1, chunkSize))
+            try await writeChunk(account: account, sha256: digest, n: n, data: ByteBuffer(bytes: bytes[start..<end]))
+            n += 1
+            start = end
+        }
+        try await complete(account: account, sha256: digest, size: Int64(bytes.count))
+    }
 }

@@ -69,7 +69,7 @@ struct API: Sendable {
         if let token { h[.authorization] = "Bearer \(token)" }
         var body: ByteBuffer? = nil
         if let json { body = ByteBuffer(bytes: JSONWriter.encode(json)); h[.contentType] = "application/json" }
-        if let raw { body = ByteBuffer(bytes: raw); h[.contentType] = "application/json" }
+        if let raw { body = ByteBuffer(bytes: raw); if h[.contentType] == nil { h[.contentType] = "application/json" } }
         return try await client.execute(uri: uri, method: method, headers: h, body: body) { r in
             Reply(status: r.status, headers: r.headers, body: r.body)
         }
