@@ -99,6 +99,7 @@ let package = Package(
                 "FieldSyncClient",
                 "FieldSyncCore",
                 "FieldSyncDevice",
+                "FieldSyncODK",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -17,7 +17,7 @@ struct Admin: AsyncParsableCommand {
                 --account-id 0de30000-0000-4000-8000-000000000001
             """,
         subcommands: [AccountCommands.self, ProjectCommands.self, UserCommands.self, OrgUnitTypeCommands.self,
-                      EntityTypeCommands.self, FormCommands.self])
+                      EntityTypeCommands.self, FormCommands.self, AppUserCommands.self])
 }
 
 /// `--account-id`, shared by the commands acting inside an account.

@@ -69,7 +69,7 @@ struct FormCommands: AsyncParsableCommand {
                 --fields '[{"name":"members","type":"integer","required":true}]'
               fieldsync admin form version 9c3d0000-0000-4000-8000-000000000001 --version 2 --fields-file v2.json
             """,
-        subcommands: [Create.self, List.self, Version.self])
+        subcommands: [Create.self, List.self, Version.self, FormUpload.self])
 
     /// `--fields` / `--fields-file`.
     struct FieldsOption: ParsableArguments {

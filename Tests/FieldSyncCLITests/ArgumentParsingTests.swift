@@ -32,6 +32,18 @@ struct ArgumentParsingTests {
         #expect(try parseAssignments(edit.assignments) == ["name": .string("Amina"), "age": .number(42), "ok": .bool(true), "x": .object(["a": .number(1)])])
     }
 
+    @Test func odkCommandsParse() throws {
+        let upload = try #require(try FieldSync.parseAsRoot(["admin", "form", "upload", "household.xml", "--project-id", "5a1f0000-0000-4000-8000-000000000001"]) as? FormUpload)
+        #expect(upload.file == "household.xml" && upload.projectId == "5a1f0000-0000-4000-8000-000000000001")
+        let app = try #require(try FieldSync.parseAsRoot([
+            "admin", "app-user", "create", "--project-id", "5a1f0000-0000-4000-8000-000000000001",
+            "--org-unit-id", "0a000000-0000-4000-8000-000000000001", "--org-unit-id", "0a000000-0000-4000-8000-000000000002", "--dark-on-light",
+        ]) as? AppUserCommands.Create)
+        #expect(app.orgUnitId.count == 2 && app.darkOnLight && app.name == nil)
+        #expect(failure(["admin", "form", "upload", "household.xml"])?.0 == 2, "--project-id is required")
+        #expect(failure(["admin", "app-user", "create", "--org-unit-id", "x"])?.0 == 2, "--project-id is required")
+    }
+
     @Test func usageErrorsExitTwoAndSayWhatIsWrong() throws {
         let cases: [([String], String)] = [
             (["simulate", "--devices", "0"], "--devices must be from 1 to 100000"),
