@@ -72,8 +72,13 @@ struct AppUserCommands: AsyncParsableCommand {
                 Console.json(created)
                 return
             }
-            print("server URL: \(created["serverUrl"]?.stringValue ?? "?")")
-            guard !global.quiet, let payload = created["settingsQR"]?.stringValue else { return }
+            let url = created["serverUrl"]?.stringValue ?? "?"
+            if global.quiet {
+                print(url)
+                return
+            }
+            print("server URL: \(url)")
+            guard let payload = created["settingsQR"]?.stringValue else { return }
             do {
                 let qr = try QRCode(encoding: Array(payload.utf8), errorCorrection: .low)
                 print(qr.terminalText(quietZone: 4, style: darkOnLight ? .darkOnLight : .lightOnDark), terminator: "")
