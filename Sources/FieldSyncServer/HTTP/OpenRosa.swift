@@ -89,16 +89,9 @@ struct ODKKeyMiddleware: RouterMiddleware {
         guard let key = context.parameters.get("key"), !key.isEmpty, key.utf8.count <= 512 else {
             throw APIError.unauthorized("the server URL must hold an app user's key: …/v1/key/{key}/projects/{n}")
         }
-        let found = try await database.withConnection { c in
-            try await AuthStore(connection: c, logger: context.logger).caller(forToken: key)
-        }
-        guard let caller = found else {
-            throw APIError.unauthorized("this key is unknown or revoked; ask for a new server URL or QR code")
-        }
-        var context = context
-        context.caller = caller
-        context.logger[metadataKey: "user"] = "\(caller.userId.lowercased)"
-        return try await next(request, context)
+        let signedIn = try await AuthMiddleware.context(context, token: key, database: database,
+                                                        unknown: "this key is unknown or revoked; ask for a new server URL or QR code")
+        return try await next(request, signedIn)
     }
 }
 
