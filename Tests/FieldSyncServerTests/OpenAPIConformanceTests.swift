@@ -190,6 +190,8 @@ struct OpenAPIConformanceTests {
             expectError(r, .unprocessableContent, "invalid_field", field: "appVersion", "appVersion: null")
             r = try await api.call(.post, "/v1/entity-types", token: t, json: .object(["id": .null, "name": .string("E")]))
             expectError(r, .unprocessableContent, "invalid_field", field: "id", "entity type id: null")
+            r = try await api.call(.post, "/v1/auth/token", json: .object(["username": .string("root"), "password": .string("root-password"), "deviceId": .null]))
+            expectError(r, .badRequest, "invalid_field", field: "deviceId", "sign-in deviceId: null")
         }
     }
 

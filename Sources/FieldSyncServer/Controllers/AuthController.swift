@@ -25,6 +25,9 @@ struct AuthController {
         let username: String, password: String, deviceId: UUID?
         do {
             r = try ObjectReader(body, path: "")
+            // `deviceId` is a UUID or absent (the schema's words): `null` is refused, not
+            // read as "not given", as on every other body.
+            try RequestChecks.rejectNullMembers(r, of: ["deviceId", "username", "password"])
             username = try r.requiredString("username")
             password = try r.requiredString("password")
             deviceId = try r.uuid("deviceId")
