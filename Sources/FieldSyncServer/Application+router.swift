@@ -31,6 +31,11 @@ func buildRouter(
     CatalogController(database: database, config: config).addRoutes(to: secured)
     OrgUnitController(database: database, config: config).addRoutes(to: secured)
     ODKAdminController(database: database, config: config).addRoutes(to: secured)
+    // ODK Central's REST API (pyodk): the same bearer tokens as /v1, JSON errors.
+    let central = router.group("odk/v1")
+    let centralController = CentralController(database: database, auth: authController)
+    centralController.addOpenRoutes(to: central)
+    centralController.addRoutes(to: central.group().add(middleware: AuthMiddleware(database: database)))
     // ODK Collect: the app user's key is in the server URL; errors answer as OpenRosa XML.
     let collect = router.group("odk/v1/key/:key/projects/:projectId")
         .add(middleware: OpenRosaErrorMiddleware())

@@ -48,7 +48,10 @@ struct ScopeMatrixTests {
          (.put, "/v1/attachments/\(a.sha)"), (.head, "/v1/attachments/\(a.sha)"),
          (.get, "/v1/orgunits/tree"), (.get, "/v1/orgunits/changes"), (.post, "/v1/orgunits/changes/\(UUID().lowercased)/review"),
          (.get, "/v1/orgunits/\(a.d1.lowercased)/summary"), (.post, "/v1/forms/xform?projectId=\(a.project.lowercased)"),
-         (.post, "/v1/app-users")]
+         (.post, "/v1/app-users"),
+         (.get, "/odk/v1/users/current"), (.get, "/odk/v1/projects"), (.get, "/odk/v1/projects/1"), (.get, "/odk/v1/projects/1/forms"),
+         (.get, "/odk/v1/projects/1/forms/f"), (.get, "/odk/v1/projects/1/forms/f/submissions"),
+         (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1")]
     }
 
     /// Org-unit proposals pushed before the rows run: the agent's under V1, agent2's under V2, one in B.
@@ -235,6 +238,27 @@ struct ScopeMatrixTests {
             Row(.admin, .post, "/v1/app-users", appUser, 201, has: ["settingsQR", "/odk/v1/key/"]),
             Row(.admin, .post, "/v1/app-users", #"{"projectId":"\#(s(b.project))","orgUnitIds":["\#(s(a.v1))"]}"#, 422,
                 code: "unknown_reference", other: s(b.project)),
+            // ODK Central's REST API (pyodk): integer project ids, the caller's projects only.
+            Row(.anon, .post, "/odk/v1/sessions", #"{"email":"nobody-\#(a.mark)","password":"x"}"#, 401, code: "unauthorized"),
+            Row(.anon, .post, "/odk/v1/sessions", #"{"email":null,"password":"x"}"#, 400, code: "invalid_field"),
+            Row(.agent, .get, "/odk/v1/users/current", nil, 200, has: [a.agent.username, #""type":"user""#]),
+            Row(.root, .get, "/odk/v1/users/current", nil, 200, has: [#""email":"root""#]),
+            Row(.admin, .get, "/odk/v1/projects", nil, 200, has: ["proj-\(a.mark)", "projq-\(a.mark)", #""id":\#(a.odkProject)"#]),
+            Row(.agent, .get, "/odk/v1/projects", nil, 200, has: ["proj-\(a.mark)"]),
+            Row(.root, .get, "/odk/v1/projects", nil, 403),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProject)", nil, 200, has: ["proj-\(a.mark)"]),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)", nil, 403),
+            Row(.admin, .get, "/odk/v1/projects/\(b.odkProject)", nil, 404),
+            Row(.admin, .get, "/odk/v1/projects/0", nil, 404),
+            Row(.admin, .get, "/odk/v1/projects/x", nil, 404),
+            Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/forms", nil, 200),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/forms", nil, 403),
+            Row(.admin, .get, "/odk/v1/projects/\(b.odkProject)/forms", nil, 404),
+            // Forms declared as JSON fields have no XForm: Central's API does not show them.
+            Row(.admin, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)", nil, 404),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/forms/\(a.formKey)/submissions", nil, 403),
+            Row(.admin, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/submissions", nil, 404),
+            Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/submissions/uuid:1", nil, 404),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/formList", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f.xml", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f/manifest", nil, 401),

@@ -34,6 +34,8 @@ struct ScopeWorld: Sendable {
         let admin: Member, sup: Member, agent: Member, agent2: Member
         let eIn: UUID, eOut: UUID, iIn: UUID, iOut: UUID, pIn: UUID, pOut: UUID
         let sha: String, fileBytes: [UInt8]
+        /// Central's integer ids of `project` and `projectQ` (set by ``make(_:databaseURL:)``).
+        var odkProject: Int64 = 0, odkProjectQ: Int64 = 0
         var q: String { "?accountId=\(account.lowercased)" }
         var formKey: String { "form-\(mark)" }
 
@@ -54,8 +56,17 @@ struct ScopeWorld: Sendable {
 
     static func make(_ api: API, databaseURL: String) async throws -> ScopeWorld {
         let root = try await api.signIn("root", "root-password")
-        let a = try await side(api, root: root, tag: "a")
-        let b = try await side(api, root: root, tag: "b")
+        var a = try await side(api, root: root, tag: "a")
+        var b = try await side(api, root: root, tag: "b")
+        // Central's integer project ids are the database's: read them there.
+        func odkIds(_ side: Side) async throws -> (Int64, Int64) {
+            let ids = try await sql(databaseURL, "SELECT id, odk_id FROM projects WHERE account_id = \(side.account)") {
+                try $0.decode((UUID, Int64).self)
+            }
+            return (ids.first { $0.0 == side.project }?.1 ?? 0, ids.first { $0.0 == side.projectQ }?.1 ?? 0)
+        }
+        (a.odkProject, a.odkProjectQ) = try await odkIds(a)
+        (b.odkProject, b.odkProjectQ) = try await odkIds(b)
         return ScopeWorld(api: api, databaseURL: databaseURL, root: root, a: a, b: b)
     }
 

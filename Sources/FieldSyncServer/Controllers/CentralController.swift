@@ -1,0 +1,177 @@
+import FieldSyncCore
+import Foundation
+import Hummingbird
+import Logging
+
+/// The part of ODK Central's REST API that pyodk's read calls use, under `/odk/v1/`
+/// (pyodk's `base_url` is the server URL with `/odk`; it appends `/v1/`):
+/// `POST sessions` to sign in, `GET users/current` to check a cached token, then
+/// projects, forms and submissions by Central's names (integer project ids, XForm ids,
+/// instanceIDs). The same users, tokens and scope as `/v1`: a token from either works on
+/// both. Errors are FieldSync's JSON errors (pyodk reads only the status).
+struct CentralController {
+    let database: Database
+    let auth: AuthController
+
+    /// `POST sessions`, open: the one route that needs no token.
+    func addOpenRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.post("sessions", use: signIn)
+    }
+
+    func addRoutes(to router: RouterGroup<AppRequestContext>) {
+        router.get("users/current", use: currentUser)
+        router.get("projects", use: listProjects)
+        router.get("projects/:projectId", use: getProject)
+        router.get("projects/:projectId/forms", use: listForms)
+        router.get("projects/:projectId/forms/:formId", use: getForm)
+        router.get("projects/:projectId/forms/:formId/submissions", use: listSubmissions)
+        router.get("projects/:projectId/forms/:formId/submissions/:instanceId", use: getSubmission)
+    }
+
+    // MARK: sessions and users
+
+    /// `POST sessions` `{"email","password"}`: Central signs in by email; FieldSync's
+    /// users have usernames, which `email` carries. Answers `{token, expiresAt, createdAt}`
+    /// with the same rate limit and refusals as `POST /v1/auth/token`.
+    @Sendable func signIn(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let body = try await JSONBody.read(request, limit: auth.config.maxPushBytes)
+        let username: String, password: String
+        do {
+            let r = try ObjectReader(body, path: "")
+            try RequestChecks.rejectNullMembers(r, of: ["email", "password"])
+            username = try r.requiredString("email")
+            password = try r.requiredString("password")
+        } catch {
+            throw APIError(error, status: .badRequest)
+        }
+        let signedIn = try await auth.authenticate(username: username, password: password, deviceId: nil, context: context)
+        return JSONBody.response(.object([
+            "token": .string(signedIn.token),
+            "expiresAt": .string(signedIn.expires.rfc3339),
+            "createdAt": .string(Date().rfc3339),
+        ]))
+    }
+
+    /// `GET users/current`: the caller as Central's `User` (pyodk checks a cached token
+    /// with it).
+    @Sendable func currentUser(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let user = try await database.withConnection { c in
+            try await CentralStore.user(caller.userId, connection: c, logger: context.logger)
+        }
+        guard let user else { throw APIError.unauthorized("the token's user no longer exists") }
+        return JSONBody.response(.object([
+            "id": .number(Double(user.odkId)), "type": .string("user"), "displayName": .string(user.username),
+            "email": .string(user.username), "createdAt": .string(user.createdAt.rfc3339),
+            "updatedAt": .null, "deletedAt": .null,
+        ]))
+    }
+
+    // MARK: projects
+
+    @Sendable func listProjects(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let scope = try context.requireCaller().requireScope()
+        let projects = try await database.withConnection { c in
+            try await CentralStore(scope: scope, connection: c, logger: context.logger).projects()
+        }
+        return JSONBody.response(.array(projects.map(Self.json)))
+    }
+
+    @Sendable func getProject(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (_, project) = try await self.project(context)
+        return JSONBody.response(Self.json(project))
+    }
+
+    /// The project of the URL's integer id, which the caller must be in.
+    func project(_ context: AppRequestContext) async throws -> (CallerScope, CentralStore.Project) {
+        let scope = try context.requireCaller().requireScope()
+        guard let raw = context.parameters.get("projectId"), let n = Int64(raw), n > 0 else {
+            throw APIError.notFound("no such project: Central's project URLs end in /projects/{n} with n a whole number above 0")
+        }
+        let found = try await database.withConnection { c in
+            try await CentralStore(scope: scope, connection: c, logger: context.logger).project(odkId: n)
+        }
+        guard let found else { throw APIError.notFound("project \(n) does not exist") }
+        guard scope.projects.contains(found.id) else { throw APIError.forbidden("you are not a member of project \(n)") }
+        return (scope, found)
+    }
+
+    static func json(_ p: CentralStore.Project) -> JSONValue {
+        .object([
+            "id": .number(Double(p.odkId)), "name": .string(p.name), "description": .null, "archived": .bool(false),
+            "keyId": .null, "createdAt": .string(p.createdAt.rfc3339), "updatedAt": .null, "deletedAt": .null,
+        ])
+    }
+
+    // MARK: forms
+
+    @Sendable func listForms(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (scope, project) = try await self.project(context)
+        let forms = try await database.withConnection { c in
+            try await CentralStore(scope: scope, connection: c, logger: context.logger).forms(project: project.id)
+        }
+        return JSONBody.response(.array(forms.map { Self.json($0, project: project) }))
+    }
+
+    @Sendable func getForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (_, project, form) = try await self.form(context)
+        return JSONBody.response(Self.json(form, project: project))
+    }
+
+    /// The form of the URL's XForm id in the URL's project.
+    func form(_ context: AppRequestContext) async throws -> (CallerScope, CentralStore.Project, CentralStore.Form) {
+        let (scope, project) = try await self.project(context)
+        let formId = context.parameters.get("formId") ?? ""
+        let form = try await database.withConnection { c in
+            try await CentralStore(scope: scope, connection: c, logger: context.logger).forms(project: project.id, formId: formId).first
+        }
+        guard let form else { throw APIError.notFound("form \(formId.prefix(100)) does not exist in project \(project.odkId)") }
+        return (scope, project, form)
+    }
+
+    /// Central's `Form`: every key present (pyodk's model requires them), the hash being
+    /// the XForm's MD5 as in formList.
+    static func json(_ f: CentralStore.Form, project: CentralStore.Project) -> JSONValue {
+        .object([
+            "projectId": .number(Double(project.odkId)), "xmlFormId": .string(f.xmlFormId), "name": .string(f.name),
+            "version": .string(f.version), "hash": .string(f.md5), "state": .string("open"),
+            "enketoId": .null, "keyId": .null, "createdAt": .string(f.createdAt.rfc3339),
+            "updatedAt": .null, "publishedAt": .string(f.publishedAt.rfc3339),
+        ])
+    }
+
+    // MARK: submissions
+
+    /// `GET …/submissions`: supervisors and admins (Central's data collectors cannot list
+    /// submissions either); a supervisor sees those under its units.
+    @Sendable func listSubmissions(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (scope, project, form) = try await self.form(context)
+        guard scope.reviews else { throw APIError.forbidden("listing submissions needs a supervisor or an admin") }
+        let subs = try await database.withConnection { c in
+            try await CentralStore(scope: scope, connection: c, logger: context.logger).submissions(form: form.form, project: project.id)
+        }
+        return JSONBody.response(.array(subs.map(Self.json)))
+    }
+
+    @Sendable func getSubmission(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (scope, project, form) = try await self.form(context)
+        guard scope.reviews else { throw APIError.forbidden("reading submissions needs a supervisor or an admin") }
+        let iid = context.parameters.get("instanceId") ?? ""
+        let sub = try await database.withConnection { c in
+            try await CentralStore(scope: scope, connection: c, logger: context.logger)
+                .submissions(form: form.form, project: project.id, instanceId: iid).first
+        }
+        guard let sub else { throw APIError.notFound("submission \(iid.prefix(100)) does not exist in form \(form.xmlFormId.prefix(100))") }
+        return JSONBody.response(Self.json(sub))
+    }
+
+    /// Central's `Submission`; `deviceId` is the FieldSync device the phone writes as.
+    static func json(_ s: CentralStore.Submission) -> JSONValue {
+        .object([
+            "instanceId": .string(s.instanceId), "submitterId": .number(Double(s.submitterOdkId)),
+            "deviceId": .string(s.device.lowercased), "createdAt": .string(s.createdAt.rfc3339),
+            "updatedAt": s.updatedAt.map { .string($0.rfc3339) } ?? .null,
+            "reviewState": s.updatedAt == nil ? .null : .string("edited"), "userAgent": .null, "instanceName": .null,
+        ])
+    }
+}
