@@ -119,6 +119,10 @@ struct HostileInputTests {
                 "/v1/orgunits/changes?status=%00", "/v1/orgunits/changes?orgUnitId=%00", "/v1/orgunits/changes?cursor=%00",
                 "/v1/conflicts?kind=%00", "/v1/conflicts?status=%00", "/v1/conflicts?cursor=%00",
                 "/v1/orgunits/a%00b/summary", "/v1/forms/a%00b/versions",
+                // Central's routes percent-decode their path (pyodk encodes `uuid:`): NUL and bad escapes are 404.
+                "/odk/v1/projects/1/forms/a%00b", "/odk/v1/projects/1/forms/a%ZZ/submissions",
+                "/odk/v1/projects/1/forms/f/submissions/uuid%3A%00", "/odk/v1/projects/1/forms/f/submissions/%FF%FE",
+                "/odk/v1/projects/%00", "/odk/v1/projects/1%00/forms",
             ].map { (HTTPRequest.Method.get, $0, t) } + [
                 (.get, "/v1/projects?accountId=%00", f.rootToken), (.get, "/v1/users?accountId=a%00b", f.rootToken),
                 (.put, "/v1/attachments/a%00b", t), (.patch, "/v1/users/a%00b", t),

@@ -121,7 +121,7 @@ struct CentralController {
     /// The form of the URL's XForm id in the URL's project.
     func form(_ context: AppRequestContext) async throws -> (CallerScope, CentralStore.Project, CentralStore.Form) {
         let (scope, project) = try await self.project(context)
-        let formId = context.parameters.get("formId") ?? ""
+        let formId = RequestChecks.pathParameter(context, "formId") ?? ""
         let form = try await database.withConnection { c in
             try await CentralStore(scope: scope, connection: c, logger: context.logger).forms(project: project.id, formId: formId).first
         }
@@ -156,7 +156,7 @@ struct CentralController {
     @Sendable func getSubmission(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (scope, project, form) = try await self.form(context)
         guard scope.reviews else { throw APIError.forbidden("reading submissions needs a supervisor or an admin") }
-        let iid = context.parameters.get("instanceId") ?? ""
+        let iid = RequestChecks.pathParameter(context, "instanceId") ?? ""
         let sub = try await database.withConnection { c in
             try await CentralStore(scope: scope, connection: c, logger: context.logger)
                 .submissions(form: form.form, project: project.id, instanceId: iid).first

@@ -67,7 +67,7 @@ struct OpenRosaController {
     /// `GET forms/{formId}.xml`: the XForm as uploaded.
     @Sendable func download(_ request: Request, context: AppRequestContext) async throws -> Response {
         let p = try await project(context)
-        guard let file = context.parameters.get("formId"), file.hasSuffix(".xml"), file.count > 4 else {
+        guard let file = RequestChecks.pathParameter(context, "formId"), file.hasSuffix(".xml"), file.count > 4 else {
             throw APIError.notFound("no such form: the download URL ends in {formId}.xml")
         }
         let formId = String(file.dropLast(4))
@@ -82,7 +82,7 @@ struct OpenRosaController {
     /// media yet, so the manifest lists none (Collect then uses the form without them).
     @Sendable func manifest(_ request: Request, context: AppRequestContext) async throws -> Response {
         let p = try await project(context)
-        let formId = context.parameters.get("formId") ?? ""
+        let formId = RequestChecks.pathParameter(context, "formId") ?? ""
         let form = try await database.withConnection { c in
             try await ODKStore(account: p.scope.account, connection: c, logger: context.logger).publishedForm(project: p.id, formId: formId, version: nil)
         }

@@ -36,6 +36,16 @@ enum RequestChecks {
         }
     }
 
+    /// A path parameter, percent-decoded as clients encode it (pyodk sends `uuid:…` as
+    /// `uuid%3A…`; Collect gets download URLs whose form ids are encoded). `nil` when
+    /// absent, not percent-encoded UTF-8 (`%ZZ`, `%FF`), or holding NUL, which no id has
+    /// and PostgreSQL's text cannot hold: the route answers 404 for those.
+    static func pathParameter(_ context: AppRequestContext, _ name: String) -> String? {
+        guard let raw = context.parameters.get(name), let decoded = raw.removingPercentEncoding,
+              !decoded.unicodeScalars.contains("\u{0}") else { return nil }
+        return decoded
+    }
+
     /// An optional query parameter: `nil` when absent; 400 `invalid_request` naming it when
     /// present but empty (`root=`), which a client sends by mistake, never on purpose.
     static func nonEmptyQuery(_ request: Request, _ name: String) throws -> String? {

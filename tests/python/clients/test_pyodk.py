@@ -1,0 +1,174 @@
+"""pyodk, ODK Central's Python client, against a real fieldsync-server (issue 14).
+
+The world is made through FieldSync's own API (an account, a project, a tree D1 > V1 and
+D2 > V2, an admin, a supervisor on each district, an agent), an XForm made by pyxform from
+an XLSForm, and submissions posted as ODK Collect posts them (OpenRosa multipart, to the
+app user's server URL), one of them edited. Then pyodk, configured as its users configure
+it (a TOML file with base_url, username, password, default_project_id), reads them back
+through Central's REST API: what it reads is compared with what was sent, not with what
+the server says elsewhere.
+
+Run by scripts/schemathesis (which starts the server) with FIELDSYNC_URL,
+FIELDSYNC_ROOT_USER and FIELDSYNC_ROOT_PASSWORD set.
+"""
+
+import os
+import uuid
+
+import pytest
+import requests
+from pyodk.client import Client
+from pyodk.errors import PyODKError
+from pyxform.xls2xform import convert
+
+URL = os.environ.get("FIELDSYNC_URL", "").rstrip("/")
+ROOT_USER = os.environ.get("FIELDSYNC_ROOT_USER", "root")
+ROOT_PASSWORD = os.environ.get("FIELDSYNC_ROOT_PASSWORD", "")
+
+pytestmark = pytest.mark.skipif(not URL, reason="FIELDSYNC_URL is not set (scripts/schemathesis sets it)")
+
+XLSFORM = """
+| survey |
+| | type | name | label |
+| | text | household | Household head |
+| | integer | members | Members |
+| settings |
+| | form_id | form_title | version |
+| | hh_visit_{mark} | Household visit {mark} | 2026120401 |
+"""
+
+
+def call(method, path, token=None, expect=(200, 201), **kw):
+    headers = kw.pop("headers", {})
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    r = requests.request(method, URL + path, headers=headers, timeout=30, **kw)
+    assert r.status_code in expect, f"{method} {path}: {r.status_code} {r.text}"
+    return r
+
+
+def token(username, password):
+    return call("POST", "/v1/auth/token", json={"username": username, "password": password}, expect=(200,)).json()["token"]
+
+
+def instance_xml(form_id, version, instance_id, household, members, deprecated=None):
+    meta = f"<instanceID>{instance_id}</instanceID>"
+    if deprecated:
+        meta += f"<deprecatedID>{deprecated}</deprecatedID>"
+    return (f'<?xml version="1.0"?><data id="{form_id}" version="{version}" xmlns:orx="http://openrosa.org/xforms">'
+            f"<household>{household}</household><members>{members}</members><meta>{meta}</meta></data>").encode()
+
+
+def collect_submit(server_url, xml, device="collect:pyodk-suite"):
+    """What ODK Collect sends: HEAD, then a multipart POST with xml_submission_file."""
+    head = requests.head(server_url + "/submission", headers={"X-OpenRosa-Version": "1.0"}, timeout=30)
+    assert head.status_code == 204, head.text
+    r = requests.post(server_url + "/submission", params={"deviceID": device},
+                      headers={"X-OpenRosa-Version": "1.0"},
+                      files={"xml_submission_file": ("submission.xml", xml, "text/xml")}, timeout=30)
+    assert r.status_code == 201, r.text
+
+
+class World:
+    pass
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    w = World()
+    w.mark = uuid.uuid4().hex[:8]
+    root = token(ROOT_USER, ROOT_PASSWORD)
+    w.account, w.project = str(uuid.uuid4()), str(uuid.uuid4())
+    q = f"?accountId={w.account}"
+    call("POST", "/v1/accounts", root, json={"id": w.account, "name": f"pyodk-{w.mark}"})
+    call("POST", "/v1/projects" + q, root, json={"id": w.project, "name": f"Survey {w.mark}", "appId": f"app.{w.mark}"})
+    w.d1, w.v1, w.d2, w.v2 = (str(uuid.uuid4()) for _ in range(4))
+    call("POST", "/v1/orgunits/import" + q, root, json=[
+        {"id": w.d1, "name": f"D1-{w.mark}", "parentId": None}, {"id": w.v1, "name": f"V1-{w.mark}", "parentId": w.d1},
+        {"id": w.d2, "name": f"D2-{w.mark}", "parentId": None}, {"id": w.v2, "name": f"V2-{w.mark}", "parentId": w.d2}])
+    w.password = "pw-" + uuid.uuid4().hex
+    for name, role, units in [("admin", "admin", []), ("sup1", "supervisor", [w.d1]), ("sup2", "supervisor", [w.d2]),
+                              ("agent", "agent", [w.v1])]:
+        call("POST", "/v1/users" + q, root, json={"username": f"{name}-{w.mark}", "password": w.password, "role": role,
+                                                   "projectIds": [w.project], "orgUnitIds": units})
+    admin = token(f"admin-{w.mark}", w.password)
+
+    result = convert(xlsform=XLSFORM.format(mark=w.mark), file_type=".md")
+    assert not result.warnings, result.warnings
+    w.form_id, w.version = f"hh_visit_{w.mark}", "2026120401"
+    stored = call("POST", f"/v1/forms/xform?projectId={w.project}", admin, data=result.xform.encode(),
+                  headers={"Content-Type": "application/xml"}).json()
+    w.md5 = stored["md5"]
+    app = call("POST", "/v1/app-users", admin, json={"projectId": w.project, "orgUnitIds": [w.v1], "name": "phone"}).json()
+    w.odk_project, w.server_url = int(app["odkProjectId"]), app["serverUrl"]
+
+    # Two households; the second is edited once (a new instanceID naming the first).
+    w.first, w.second, w.edit = (f"uuid:{uuid.uuid4()}" for _ in range(3))
+    collect_submit(w.server_url, instance_xml(w.form_id, w.version, w.first, "Rahima Begum", 5))
+    collect_submit(w.server_url, instance_xml(w.form_id, w.version, w.second, "Karim Mia", 3))
+    collect_submit(w.server_url, instance_xml(w.form_id, w.version, w.edit, "Karim Mia", 4, deprecated=w.second))
+
+    w.dir = tmp_path_factory.mktemp("pyodk")
+    return w
+
+
+def client(w, user, password=None, cache=None):
+    """A pyodk client as its users configure one: a config TOML and a token cache."""
+    config = w.dir / f"{cache or user}.toml"
+    config.write_text(f'[central]\nbase_url = "{URL}/odk"\nusername = "{user}-{w.mark}"\n'
+                      f'password = "{password or w.password}"\ndefault_project_id = {w.odk_project}\n')
+    return Client(config_path=str(config), cache_path=str(w.dir / f"{cache or user}-cache.toml"))
+
+
+def test_projects_and_forms_as_pyodk_reads_them(world):
+    with client(world, "admin") as c:
+        projects = c.projects.list()
+        assert [p.id for p in projects] == [world.odk_project]
+        assert projects[0].name == f"Survey {world.mark}"
+        assert c.projects.get().id == world.odk_project
+        forms = c.forms.list()
+        assert [(f.xmlFormId, f.version, f.hash, f.projectId) for f in forms] == [
+            (world.form_id, world.version, world.md5, world.odk_project)]
+        form = c.forms.get(world.form_id)
+        assert form.name == f"Household visit {world.mark}"
+        assert form.state == "open"
+
+
+def test_submissions_one_per_instance_with_the_edit_as_updated(world):
+    with client(world, "admin") as c:
+        subs = c.submissions.list(form_id=world.form_id)
+        assert sorted(s.instanceId for s in subs) == sorted([world.first, world.second])
+        edited = c.submissions.get(world.second, form_id=world.form_id)
+        assert edited.updatedAt is not None and edited.reviewState == "edited"
+        first = c.submissions.get(world.first, form_id=world.form_id)
+        assert first.updatedAt is None
+        # Collect's app user wrote them: one submitter, not the admin reading.
+        me = c.session.get("users/current").json()
+        assert {s.submitterId for s in subs} != {me["id"]} and len({s.submitterId for s in subs}) == 1
+        with pytest.raises(PyODKError):
+            c.submissions.get(world.edit + "-nope", form_id=world.form_id)
+
+
+def test_supervisors_see_their_subtree_and_agents_cannot_list(world):
+    with client(world, "sup1") as c:
+        assert len(c.submissions.list(form_id=world.form_id)) == 2
+    with client(world, "sup2") as c:
+        assert c.submissions.list(form_id=world.form_id) == []
+        assert [f.xmlFormId for f in c.forms.list()] == [world.form_id]
+    with client(world, "agent") as c:
+        with pytest.raises(PyODKError):
+            c.submissions.list(form_id=world.form_id)
+
+
+def test_a_cached_token_is_checked_and_reused_and_a_wrong_password_fails(world):
+    with client(world, "sup1") as c:
+        c.projects.list()
+    cache = (world.dir / "sup1-cache.toml").read_text()
+    assert "token" in cache
+    # A second client finds the cached token valid (GET users/current) and uses it.
+    with client(world, "sup1", password="not-the-password") as c:
+        assert [p.id for p in c.projects.list()] == [world.odk_project]
+    # Without a cached token, the wrong password is refused at sign-in.
+    with pytest.raises(PyODKError):
+        with client(world, "sup2", password="not-the-password", cache="sup2-no-cache") as c:
+            c.projects.list()
