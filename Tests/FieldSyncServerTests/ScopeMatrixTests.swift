@@ -50,8 +50,8 @@ struct ScopeMatrixTests {
          (.get, "/v1/orgunits/\(a.d1.lowercased)/summary"), (.post, "/v1/forms/xform?projectId=\(a.project.lowercased)"),
          (.post, "/v1/app-users"),
          (.get, "/odk/v1/users/current"), (.get, "/odk/v1/projects"), (.get, "/odk/v1/projects/1"), (.get, "/odk/v1/projects/1/forms"),
-         (.get, "/odk/v1/projects/1/forms/f"), (.get, "/odk/v1/projects/1/forms/f/submissions"),
-         (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1")]
+         (.get, "/odk/v1/projects/1/forms/f"), (.get, "/odk/v1/projects/1/forms/f/submissions"), (.post, "/odk/v1/projects/1/forms/f/submissions"),
+         (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1"), (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments")]
     }
 
     /// Org-unit proposals pushed before the rows run: the agent's under V1, agent2's under V2, one in B.
@@ -259,6 +259,10 @@ struct ScopeMatrixTests {
             Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/forms/\(a.formKey)/submissions", nil, 403),
             Row(.admin, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/submissions", nil, 404),
             Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/submissions/uuid:1", nil, 404),
+            Row(.agent, .post, "/odk/v1/projects/\(a.odkProjectQ)/forms/\(a.formKey)/submissions", "<data/>", 403),
+            Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/submissions", "<data/>", 404),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/forms/\(a.formKey)/submissions/uuid:1/attachments", nil, 403),
+            Row(.admin, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/submissions/uuid:1/attachments", nil, 404),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/formList", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f.xml", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f/manifest", nil, 401),

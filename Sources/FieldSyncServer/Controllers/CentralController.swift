@@ -1,4 +1,5 @@
 import FieldSyncCore
+import FieldSyncODK
 import Foundation
 import Hummingbird
 import Logging
@@ -25,7 +26,9 @@ struct CentralController {
         router.get("projects/:projectId/forms", use: listForms)
         router.get("projects/:projectId/forms/:formId", use: getForm)
         router.get("projects/:projectId/forms/:formId/submissions", use: listSubmissions)
+        router.post("projects/:projectId/forms/:formId/submissions", use: createSubmission)
         router.get("projects/:projectId/forms/:formId/submissions/:instanceId", use: getSubmission)
+        router.get("projects/:projectId/forms/:formId/submissions/:instanceId/attachments", use: listAttachments)
     }
 
     // MARK: sessions and users
@@ -162,6 +165,70 @@ struct CentralController {
                 .submissions(form: form.form, project: project.id, instanceId: iid).first
         }
         guard let sub else { throw APIError.notFound("submission \(iid.prefix(100)) does not exist in form \(form.xmlFormId.prefix(100))") }
+        return JSONBody.response(Self.json(sub))
+    }
+
+    /// `GET …/submissions/{instanceId}/attachments`: `[{name, exists}]`, the files the
+    /// submission's answers name and those received (pyodk reads it after every create).
+    /// Its sender may read it, and supervisors and admins who may see the submission.
+    @Sendable func listAttachments(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (scope, project, form) = try await self.form(context)
+        let iid = RequestChecks.pathParameter(context, "instanceId") ?? ""
+        let limits = ODKLimits.default
+        let logger = context.logger
+        let files: [String: Bool]? = try await database.withConnection { c in
+            let central = CentralStore(scope: scope, connection: c, logger: logger)
+            guard let stored = try await central.submissionXML(form: form.form, instanceId: iid) else { return nil }
+            if stored.user != scope.user {
+                guard scope.reviews else { throw APIError.forbidden("you may read the files of your own submissions only") }
+                guard try await !central.submissions(form: form.form, project: project.id, instanceId: iid).isEmpty else { return nil }
+            }
+            let odk = ODKStore(account: scope.account, connection: c, logger: logger)
+            var files: [String: Bool] = [:]
+            // The names its answers give, read with the form version it was sent for.
+            if let root = try? ODKSubmissionParser.document(Array(stored.xml.utf8), limits: limits),
+               let header = try? ODKSubmissionParser.header(root),
+               let version = try await odk.publishedForm(project: project.id, formId: header.formID, version: header.version),
+               let xform = try? XFormParser.parse(Array(version.xml.utf8), limits: limits),
+               let parsed = try? ODKSubmissionParser.parse(document: root, form: xform) {
+                for name in parsed.attachmentNames { files[name] = false }
+            }
+            for file in try await odk.files(iid) { files[file.name] = true }
+            return files
+        }
+        guard let files else { throw APIError.notFound("submission \(iid.prefix(100)) does not exist in form \(form.xmlFormId.prefix(100))") }
+        return JSONBody.response(.array(files.keys.sorted().map { .object(["name": .string($0), "exists": .bool(files[$0] ?? false)]) }))
+    }
+
+    /// `POST …/submissions[?deviceID=]` with the submission XML as the body (pyodk's
+    /// `submissions.create`): written as Collect's are (``ODKSubmissionWriter``), filed
+    /// under the caller's first org unit, at once (files the answers name and the body
+    /// cannot carry are not waited for). Answers the submission as `GET` shows it.
+    @Sendable func createSubmission(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (scope, project, form) = try await self.form(context)
+        let limits = ODKLimits.default
+        let body = Array(buffer: try await JSONBody.collect(request, limit: limits.maxXMLBytes, setting: "the XML limit"))
+        let root: ODKXMLElement
+        let header: ODKSubmissionParser.Header
+        do throws(ODKError) {
+            root = try ODKSubmissionParser.document(body, limits: limits)
+            header = try ODKSubmissionParser.header(root)
+        } catch { throw APIError(error) }
+        guard header.formID == form.xmlFormId else {
+            throw APIError.badRequest("the submission is of form \(header.formID.prefix(100)), not \(form.xmlFormId.prefix(100)) of the URL", field: "id")
+        }
+        let incoming = ODKSubmissionWriter.Incoming(
+            xml: body, root: root, header: header, files: [], complete: true,
+            deviceID: request.uri.queryParameters["deviceID"].map(String.init),
+            userAgent: request.headers[.userAgent].map { String($0.prefix(200)) })
+        let written = try await ODKSubmissionWriter(scope: scope, project: project.id, projectName: "\(project.odkId)", limits: limits,
+                                                    database: database, logger: context.logger).write(incoming)
+        let sub = try await database.withConnection { c in
+            try await CentralStore(scope: scope, connection: c, logger: context.logger)
+                .submissions(form: written.form, project: project.id, instanceId: written.instanceID).first
+        }
+        guard let sub else { throw APIError.unavailable("the submission was written but could not be read back") }
+        context.logger.info("odk submission", metadata: ["project": "\(project.odkId)", "outcome": "\(written.outcome)"])
         return JSONBody.response(Self.json(sub))
     }
 

@@ -124,99 +124,14 @@ struct OpenRosaController {
             root = try ODKSubmissionParser.document(upload.xml, limits: limits)
             header = try ODKSubmissionParser.header(root)
         } catch { throw APIError(error) }
+        let submission = ODKSubmissionWriter.Incoming(
+            xml: upload.xml, root: root, header: header, files: upload.attachments, complete: upload.isIncomplete == false,
+            deviceID: request.uri.queryParameters["deviceID"].map(String.init),
+            userAgent: request.headers[.userAgent].map { String($0.prefix(200)) })
         let logger = context.logger
-        let deviceID = request.uri.queryParameters["deviceID"].map(String.init)
-        let device = OpenRosa.deviceId(deviceID, account: scope.account, user: scope.user)
-        guard let unit = scope.orgUnits.first else {
-            throw APIError.forbidden("this app user has no org unit to file submissions under; an admin gives it one (PATCH /v1/users/{id})")
-        }
-        let xmlText = String(decoding: upload.xml, as: UTF8.self)
-        let xmlSHA = OpenRosa.sha256(upload.xml)
-        let files = upload.attachments.map { (part: $0, sha: OpenRosa.sha256($0.body)) }
-        let chunk = AttachmentController.chunkSize
-        let complete = upload.isIncomplete == false
-
-        let outcome: String = try await database.transaction { c in
-            let odk = ODKStore(account: scope.account, connection: c, logger: logger)
-            guard let form = try await odk.publishedForm(project: p.id, formId: header.formID, version: header.version) else {
-                throw APIError.invalid("form \(header.formID.prefix(100)) version \(header.version ?? "(none)") is not published in project \(p.odkId)",
-                                       field: "xml_submission_file", code: ErrorCode.unknownReference)
-            }
-            let xform: XForm
-            let submission: ODKSubmission
-            do throws(ODKError) {
-                xform = try XFormParser.parse(Array(form.xml.utf8), limits: limits)
-                submission = try ODKSubmissionParser.parse(document: root, form: xform)
-            } catch { throw APIError(error) }
-            try await odk.lockSubmission(submission.instanceID)
-            let attachments = AttachmentStore(connection: c, logger: logger)
-            let stored = try await odk.submission(submission.instanceID)
-            if let stored, stored.xmlSHA256 != xmlSHA {
-                throw APIError.conflict(ErrorCode.alreadyExists,
-                                        "instance \(submission.instanceID.prefix(100)) was already submitted with other content; an edit needs a new instanceID and deprecatedID")
-            }
-            // The edited submission, for an edit: its record and the version it made.
-            var base: JSONValue = .object([:])
-            var previousAnswers: [String: JSONValue] = [:]
-            var record = OpenRosa.recordId(instanceID: submission.instanceID, account: scope.account)
-            if let deprecated = submission.deprecatedID, stored == nil {
-                guard let edited = try await odk.submission(deprecated), let version = edited.version else {
-                    throw APIError.invalid("the edited submission \(deprecated.prefix(100)) has not arrived whole; send it first",
-                                           field: "meta/deprecatedID", code: ErrorCode.unknownReference)
-                }
-                record = edited.recordId
-                base = (try? JSONParser.parse(version)) ?? .object([:])
-                previousAnswers = try await odk.answers(of: deprecated, form: xform, limits: limits)
-            } else if let stored {
-                record = stored.recordId
-            }
-            if stored == nil {
-                try await odk.insertSubmission(submission.instanceID, record: record, form: form.form, xml: xmlText, sha256: xmlSHA,
-                                               user: scope.user, device: device)
-            }
-            for (part, sha) in files {
-                try await attachments.storeWhole(account: scope.account, sha256: sha, bytes: part.body, chunkSize: chunk)
-                try await odk.addFile(submission.instanceID, name: part.filename ?? part.name, sha256: sha, size: Int64(part.body.count),
-                                      contentType: part.contentType)
-            }
-            if stored?.version != nil { return "this submission was already received whole" }
-            let received = try await odk.files(submission.instanceID)
-            let names = Set(received.map(\.name))
-            let missing = submission.attachmentNames.filter { !names.contains($0) }
-            guard missing.isEmpty || complete else {
-                return "received; waiting for \(missing.count) more file\(missing.count == 1 ? "" : "s")"
-            }
-            // The write: what Collect sent, as the phone's next write to the instance.
-            _ = try await DeviceRegistry(connection: c, logger: logger).register(
-                account: scope.account, device: device, model: deviceID.map { "ODK Collect \($0.prefix(100))" } ?? "ODK Collect",
-                appVersion: request.headers[.userAgent].map { String($0.prefix(200)) }, user: scope.user)
-            var changes = submission.answers
-            for name in previousAnswers.keys where changes[name] == nil { changes[name] = .null }
-            var item: [String: JSONValue] = [
-                "kind": .string("instance"), "id": .string(record.lowercased),
-                "replica": .string(device.lowercased), "counter": .number(Double(try await odk.nextCounter(device: device))),
-                "editedAt": .string(Timestamp.now().description), "base": base, "changes": .object(changes),
-                "attachments": .array(received.filter { submission.attachmentNames.contains($0.name) }.map(\.json)),
-            ]
-            if submission.deprecatedID == nil {
-                item["formId"] = .string(form.formId)
-                item["formVersion"] = .string(form.version)
-                item["orgUnitId"] = .string(unit.lowercased)
-            }
-            let versioned: VersionedItem
-            do throws(ItemError) { versioned = try VersionedItem(json: .object(item), kind: .instance, path: "submission", device: device) } catch {
-                throw APIError(error)
-            }
-            let results = try await RecordWriter(scope: scope, connection: c, logger: logger)
-                .process([(0, versioned)], project: p.id, device: device, batchId: OpenRosa.namedUUID("batch", scope.account, submission.instanceID))
-            guard let result = results[0] else { throw APIError.unavailable("the submission was not processed") }
-            if result.status == .rejected {
-                let e = result.error ?? ItemError.invalidField("submission", "the submission was refused")
-                throw APIError(e)
-            }
-            try await odk.setVersion(submission.instanceID, result.version ?? .object([:]))
-            return "full submission received"
-        }
+        let written = try await ODKSubmissionWriter(scope: scope, project: p.id, projectName: "\(p.odkId)", limits: limits, database: database, logger: logger)
+            .write(submission)
+        let outcome = written.outcome
         logger.info("odk submission", metadata: ["project": "\(p.odkId)", "outcome": "\(outcome)"])
         return OpenRosa.message(outcome, status: .created, nature: .submitSuccess)
     }

@@ -88,6 +88,16 @@ struct CentralStore {
         }.sorted { $0.xmlFormId < $1.xmlFormId }
     }
 
+    /// A submission's XML and who sent it, by the instanceID it was sent with.
+    func submissionXML(form: UUID, instanceId: String) async throws -> (user: UUID, xml: String)? {
+        try await connection.query(
+            """
+            SELECT user_id, xml FROM odk_submissions
+            WHERE account_id = \(scope.account) AND form_uuid = \(form) AND instance_id = \(instanceId)
+            """, logger: logger
+        ).collect { try $0.decode((UUID, String).self) }.first.map { (user: $0.0, xml: $0.1) }
+    }
+
     /// A submission as Central lists it: one per instance, named by the instanceID it was
     /// first sent with; its edits (later instanceIDs with `deprecatedID`) show as
     /// `updatedAt`.
@@ -101,7 +111,8 @@ struct CentralStore {
 
     /// The submissions of `form` the caller may see: an admin all of them, a supervisor
     /// those written under its units (a submission still waiting for its files has no
-    /// instance yet, so only admins see it). `instanceId` narrows to one.
+    /// instance yet, so only admins see it). `instanceId` narrows to the submission it
+    /// was sent as: the first one, or an edit of it.
     func submissions(form: UUID, project: UUID, instanceId: String? = nil) async throws -> [Submission] {
         try await connection.query(
             """
@@ -114,7 +125,8 @@ struct CentralStore {
             SELECT s.instance_id, u.odk_id, s.device_id, s.first_at, CASE WHEN s.last_at > s.first_at THEN s.last_at END
             FROM subs s JOIN users u ON u.id = s.user_id
             LEFT JOIN instances i ON i.account_id = s.account_id AND i.id = s.record_id
-            WHERE s.n = 1 AND (\(instanceId == nil) OR s.instance_id = \(instanceId ?? ""))
+            WHERE s.n = 1 AND (\(instanceId == nil) OR s.record_id = (
+                   SELECT record_id FROM odk_submissions WHERE account_id = \(scope.account) AND instance_id = \(instanceId ?? "")))
               AND (i.id IS NULL OR i.project_id = \(project))
               AND (\(scope.everything) OR EXISTS (
                    SELECT 1 FROM org_units o WHERE o.account_id = \(scope.account) AND o.id = i.org_unit_id

@@ -172,3 +172,40 @@ def test_a_cached_token_is_checked_and_reused_and_a_wrong_password_fails(world):
     with pytest.raises(PyODKError):
         with client(world, "sup2", password="not-the-password", cache="sup2-no-cache") as c:
             c.projects.list()
+
+
+def test_pyodk_creates_submissions_and_resends_are_recognised(world):
+    iid = f"uuid:{uuid.uuid4()}"
+    xml = instance_xml(world.form_id, world.version, iid, "Nasrin Akter", 6).decode()
+    with client(world, "agent") as c:
+        created = c.submissions.create(xml, form_id=world.form_id, device_id="pyodk:field-laptop")
+        assert created.instanceId == iid
+        # The same XML again is the same submission; other XML under its instanceID is refused.
+        assert c.submissions.create(xml, form_id=world.form_id).instanceId == iid
+        with pytest.raises(PyODKError):
+            c.submissions.create(instance_xml(world.form_id, world.version, iid, "Nasrin Akter", 7).decode(), form_id=world.form_id)
+        # An edit names the one it replaces.
+        edit = f"uuid:{uuid.uuid4()}"
+        c.submissions.create(instance_xml(world.form_id, world.version, edit, "Nasrin Akter", 7, deprecated=iid).decode(),
+                             form_id=world.form_id)
+        me = c.session.get("users/current").json()["id"]
+    with client(world, "sup1") as c:
+        got = c.submissions.get(iid, form_id=world.form_id)
+        assert got.submitterId == me and got.reviewState == "edited"
+        assert iid in [s.instanceId for s in c.submissions.list(form_id=world.form_id)]
+    with client(world, "sup2") as c:
+        assert c.submissions.list(form_id=world.form_id) == []
+    # The answers a supervisor pulls are the edit's: FieldSync's own API, the instance record.
+    sup = token(f"sup1-{world.mark}", world.password)
+    changes = call("GET", "/v1/sync/pull?limit=1000", sup).json()["changes"]
+    answers = [ch for ch in changes if ch.get("kind") == "instance" and ch.get("fields", {}).get("household") == "Nasrin Akter"]
+    assert len(answers) == 1, changes
+    assert answers[0]["fields"]["members"] == 7 and "conflicts" not in answers[0]
+
+
+def test_a_submission_of_another_form_or_malformed_is_refused(world):
+    with client(world, "agent") as c:
+        for xml in ["<data", instance_xml("other_form", "1", f"uuid:{uuid.uuid4()}", "x", 1).decode()]:
+            with pytest.raises(PyODKError) as e:
+                c.submissions.create(xml, form_id=world.form_id)
+            assert 400 <= e.value.args[1].status_code < 500
