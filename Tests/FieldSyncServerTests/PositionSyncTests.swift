@@ -47,7 +47,7 @@ struct PositionSyncTests {
         }
     }
 
-    @Test("a replayed batch gets the first answer; the same ids in a new batch are unchanged")
+    @Test("a replayed batch gets the first answer, in any key order; the same batchId with other items is 409; the same ids in a new batch are unchanged")
     func idempotency() async throws {
         try await withTestApp { api in
             let f = try await Fixture.make(api)
@@ -59,6 +59,15 @@ struct PositionSyncTests {
             #expect(first.json["results"] == replay.json["results"])
             #expect(replay.json["batchId"] == .string(batch.lowercased))
             #expect(first.json["results"]?.arrayValue?.allSatisfy { $0["status"] == .string("created") } == true)
+            // The same batch written again in another key order and spacing is still a replay.
+            let reordered = try await api.call(.post, "/v1/sync/push", token: f.agent.token,
+                                               raw: Array(Self.reversedKeys(pushBody(batch: batch, device: f.agent.device, items: items)).utf8))
+            #expect(reordered.status == .ok && reordered.json["results"] == first.json["results"], "\(reordered.text)")
+            // The same batchId with other items is another batch: refused, never answered with
+            // the first batch's results (its items would be dropped unseen).
+            let other = try await api.call(.post, "/v1/sync/push", token: f.agent.token,
+                                           json: pushBody(batch: batch, device: f.agent.device, items: Array(items.dropLast()) + [positionItem()]))
+            #expect(other.status == .conflict && other.errorCode == "batch_id_taken", "\(other.text)")
 
             // Same items, new batch, plus an item repeated inside the batch.
             let again = try await api.call(.post, "/v1/sync/push", token: f.agent.token,
@@ -80,6 +89,15 @@ struct PositionSyncTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(count == 6)
+        }
+    }
+
+    /// JSON with every object's keys in reverse order and spaces after separators.
+    static func reversedKeys(_ v: JSONValue) -> String {
+        switch v {
+        case .object(let o): "{ " + o.keys.sorted(by: >).map { "\"\($0)\": \(reversedKeys(o[$0] ?? .null))" }.joined(separator: ", ") + " }"
+        case .array(let a): "[ " + a.map(reversedKeys).joined(separator: ", ") + " ]"
+        default: JSONWriter.string(v)
         }
     }
 

@@ -31,16 +31,33 @@ ENTITY_TYPE = "7e000000-0000-4000-8000-000000000001"
 AGENT_DEVICE = "b0000000-0000-4000-8000-00000000000b"
 ADMIN_DEVICE = "b0000000-0000-4000-8000-0000000000ad"
 
+# pyxform 4.5.0's XForm of: survey `text household`, `integer members`; settings form_id
+# household_visit, version 2026120401. Its instance ID is the examples' in openapi.yaml.
+XFORM_ID = "household_visit"
+XFORM = (
+    '<?xml version="1.0"?><h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml" '
+    'xmlns:ev="http://www.w3.org/2001/xml-events" xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+    'xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms" xmlns:odk="http://www.opendatakit.org/xforms">'
+    '<h:head><h:title>Household visit</h:title><model odk:xforms-version="1.0.0"><instance>'
+    '<data id="household_visit" version="2026120401"><household/><members/><meta><instanceID/></meta></data></instance>'
+    '<bind nodeset="/data/household" type="string"/><bind nodeset="/data/members" type="int"/>'
+    '<bind nodeset="/data/meta/instanceID" type="string" readonly="true()" jr:preload="uid"/></model></h:head>'
+    '<h:body><input ref="/data/household"><label>Household head</label></input>'
+    '<input ref="/data/members"><label>Members</label></input></h:body></h:html>')
+SUBMISSION = (
+    '<data id="household_visit" version="2026120401"><household>Rahima Begum</household><members>5</members>'
+    '<meta><instanceID>uuid:5e000000-0000-4000-8000-000000000001</instanceID></meta></data>')
+
 
 class World:
     def __init__(self, base: str) -> None:
         self.base = base.rstrip("/")
 
-    def call(self, method: str, path: str, body=None, token: str | None = None, expect=(200, 201)):
-        data = None if body is None else json.dumps(body).encode()
+    def call(self, method: str, path: str, body=None, token: str | None = None, expect=(200, 201), xml: str | None = None):
+        data = xml.encode() if xml is not None else None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self.base + path, data=data, method=method)
         if data is not None:
-            request.add_header("Content-Type", "application/json")
+            request.add_header("Content-Type", "application/xml" if xml is not None else "application/json")
         if token:
             request.add_header("Authorization", "Bearer " + token)
         try:
@@ -92,6 +109,10 @@ def main() -> None:
     agent = world.token("amina", "s3cret-pass")
     world.call("POST", "/v1/devices", {"deviceId": ADMIN_DEVICE, "model": "Admin tablet"}, admin, expect=(200,))
     world.call("POST", "/v1/devices", {"deviceId": AGENT_DEVICE, "model": "Pixel 7a", "appVersion": "2.4.1"}, agent, expect=(200,))
+    # An XForm (as pyxform makes it) and one submission of it, so the ODK Central routes'
+    # examples (project 1, form `household_visit`, the instanceID below) reach real data.
+    world.call("POST", f"/v1/forms/xform?projectId={PROJECT}", token=admin, xml=XFORM)
+    world.call("POST", f"/odk/v1/projects/1/forms/{XFORM_ID}/submissions", token=agent, xml=SUBMISSION, expect=(200,))
     # Tokens for the revocation runs only: revoking them leaves ADMIN_TOKEN and AGENT_TOKEN alive.
     revoke_admin = world.token("fuzz-admin", "fuzz-admin-pass")
     revoke_agent = world.token("amina", "s3cret-pass")

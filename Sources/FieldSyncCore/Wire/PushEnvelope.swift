@@ -20,6 +20,11 @@ public struct PushEnvelope: Sendable {
     /// Reads the envelope; throws `invalid_request` naming the member at fault.
     public init(json: JSONValue) throws(ItemError) {
         let r = try ObjectReader(json, path: "")
+        // No member of the envelope is nullable: `"projectId": null` is refused rather than
+        // read as "not given" (which would pick the caller's only project silently).
+        if let key = ["batchId", "deviceId", "projectId", "items"].first(where: { r.object[$0]?.isNull == true }) {
+            throw ItemError.invalidRequest("\(key) must not be null; leave it out to mean \"not given\"", field: key)
+        }
         batchId = try r.requiredUUID("batchId")
         deviceId = try r.requiredUUID("deviceId")
         projectId = try r.uuid("projectId")

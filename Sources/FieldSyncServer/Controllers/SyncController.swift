@@ -83,9 +83,10 @@ struct SyncController {
         let versionedToApply = versioned
         let orgUnitsToApply = orgUnits
         let lockKeys = RecordWriter.lockKeys(account: account, versionedToApply)
+        let digest = PushBatchStore.digest(items: envelope.items, project: project)
         let answer: [UInt8] = try await database.transaction { connection in
             let batches = PushBatchStore(scope: scope, connection: connection, logger: logger)
-            if case .replay(let stored) = try await batches.claim(batchId, project: project, named: target.named, device: device, lockKeys: lockKeys) {
+            if case .replay(let stored) = try await batches.claim(batchId, project: project, named: target.named, device: device, lockKeys: lockKeys, digest: digest) {
                 return stored
             }
             var results = resultsSoFar

@@ -1,3 +1,4 @@
+import Crypto
 import FieldSyncCore
 import Foundation
 import Logging
@@ -23,13 +24,17 @@ struct PushBatchStore {
     /// the caller (403); claims the batch id; takes the advisory locks of the records the
     /// batch writes (sorted: see ``RecordWriter/lockKeys(account:_:)``), only when the
     /// claim succeeded. A batch already claimed answers its stored answer.
-    func claim(_ batchId: UUID, project: UUID, named: Bool, device: UUID, lockKeys: [String]) async throws -> Claim {
+    ///
+    /// `digest` is the batch's (``digest(items:project:)``): the same `batchId` with another
+    /// digest is another batch, refused with 409 `batch_id_taken` rather than answered with
+    /// the first batch's results (which would silently drop its items).
+    func claim(_ batchId: UUID, project: UUID, named: Bool, device: UUID, lockKeys: [String], digest: [UInt8]) async throws -> Claim {
         let account = scope.account
         let user = scope.user
         let member = !named || scope.projects.contains(project)
         let rows = try await connection.execute(
             ClaimStatement(account: account, projectId: project, checkProject: named, device: device, user: user, member: member,
-                           batchId: batchId, lockKeys: lockKeys), logger: logger
+                           batchId: batchId, lockKeys: lockKeys, digest: digest), logger: logger
         ).collectAll()
         guard let (projectOK, deviceOK, claimed, _) = rows.first else { throw APIError.unavailable("the batch claim answered nothing") }
         guard projectOK else { throw APIError.notFound("project \(project.lowercased) does not exist") }
@@ -42,15 +47,30 @@ struct PushBatchStore {
         // batch after the claim: when its transaction committed while our claim waited on
         // it, the claim's snapshot did not see its answer.
         let first = try await connection.query(
-            "SELECT user_id, device_id, response FROM push_batches WHERE account_id = \(account) AND batch_id = \(batchId)", logger: logger
-        ).collect { try $0.decode((UUID?, UUID?, String?).self) }.first
+            "SELECT user_id, device_id, response, items_sha256 FROM push_batches WHERE account_id = \(account) AND batch_id = \(batchId)",
+            logger: logger
+        ).collect { try $0.decode((UUID?, UUID?, String?, ByteBuffer?).self) }.first
         guard let first, first.0 == user, first.1 == device else {
             // Another user's or device's batch: its answer is not this caller's to see.
             throw APIError.conflict(ErrorCode.batchIdTaken,
                                     "batchId \(batchId.lowercased) was already used by another device; send this batch with a new batchId")
         }
+        if let stored = first.3, Array(buffer: stored) != digest {
+            throw APIError.conflict(ErrorCode.batchIdTaken,
+                                    "batchId \(batchId.lowercased) was already used for a batch with other items; a replay sends the same items, new items need a new batchId")
+        }
         guard let answer = first.2 else { throw APIError.conflict(ErrorCode.batchInProgress, "this batch is being processed; retry it") }
         return .replay(Array(answer.utf8))
+    }
+
+    /// A batch's identity besides its `batchId`: SHA-256 of its items written canonically
+    /// (sorted keys, no spaces: a client that serialises them again in another order
+    /// still replays) and its project.
+    static func digest(items: [JSONValue], project: UUID) -> [UInt8] {
+        var hash = SHA256()
+        hash.update(data: Array(project.lowercased.utf8))
+        hash.update(data: Array(JSONWriter.string(.array(items)).utf8))
+        return Array(hash.finalize())
     }
 
     /// The statement of ``claim(_:project:named:device:lockKeys:)``, prepared once per connection.
@@ -61,8 +81,8 @@ struct PushBatchStore {
                        EXISTS (SELECT 1 FROM device_ownerships WHERE account_id = $1 AND device_id = $4
                                AND user_id = $5 AND ended_at IS NULL) AS device_ok
             ), claim AS (
-                INSERT INTO push_batches (account_id, batch_id, user_id, device_id)
-                SELECT $1, $7, $5, $4 FROM chk WHERE chk.project_ok AND chk.device_ok AND $6::bool
+                INSERT INTO push_batches (account_id, batch_id, user_id, device_id, items_sha256)
+                SELECT $1, $7, $5, $4, $9 FROM chk WHERE chk.project_ok AND chk.device_ok AND $6::bool
                 ON CONFLICT (account_id, batch_id) DO NOTHING RETURNING 1
             ), locks AS (
                 SELECT count(pg_advisory_xact_lock(hashtextextended(s.k, 0))) AS n
@@ -74,11 +94,12 @@ struct PushBatchStore {
         typealias Row = (Bool, Bool, Bool, Int64)
         let account: UUID, projectId: UUID, checkProject: Bool, device: UUID, user: UUID, member: Bool, batchId: UUID
         let lockKeys: [String]
+        let digest: [UInt8]
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 8)
+            var b = PostgresBindings(capacity: 9)
             b.append(account); b.append(projectId); b.append(checkProject); b.append(device); b.append(user)
-            b.append(member); b.append(batchId); b.append(lockKeys)
+            b.append(member); b.append(batchId); b.append(lockKeys); b.append(ByteBuffer(bytes: digest))
             return b
         }
 
