@@ -49,7 +49,7 @@ struct ScopeMatrixTests {
          (.get, "/v1/orgunits/tree"), (.get, "/v1/orgunits/changes"), (.post, "/v1/orgunits/changes/\(UUID().lowercased)/review"),
          (.get, "/v1/orgunits/\(a.d1.lowercased)/summary"), (.post, "/v1/forms/xform?projectId=\(a.project.lowercased)"),
          (.post, "/v1/app-users"),
-         (.get, "/odk/v1/users/current"), (.get, "/odk/v1/projects"), (.get, "/odk/v1/projects/1"), (.get, "/odk/v1/projects/1/forms"),
+         (.get, "/odk/v1/users/current"), (.get, "/odk/v1/projects"), (.get, "/odk/v1/projects/1"), (.get, "/odk/v1/projects/1/forms"), (.get, "/odk/v1/projects/1/datasets"),
          (.get, "/odk/v1/projects/1/forms/f"), (.get, "/odk/v1/projects/1/forms/f/submissions"), (.post, "/odk/v1/projects/1/forms/f/submissions"),
          (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1"), (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments")]
     }
@@ -254,6 +254,9 @@ struct ScopeMatrixTests {
             Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/forms", nil, 200),
             Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/forms", nil, 403),
             Row(.admin, .get, "/odk/v1/projects/\(b.odkProject)/forms", nil, 404),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProject)/datasets", nil, 200, has: ["etype-\(a.mark)", #""approvalRequired":false"#]),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/datasets", nil, 403),
+            Row(.admin, .get, "/odk/v1/projects/\(b.odkProject)/datasets", nil, 404),
             // Forms declared as JSON fields have no XForm: Central's API does not show them.
             Row(.admin, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)", nil, 404),
             Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/forms/\(a.formKey)/submissions", nil, 403),

@@ -24,6 +24,7 @@ struct CentralController {
         router.get("projects", use: listProjects)
         router.get("projects/:projectId", use: getProject)
         router.get("projects/:projectId/forms", use: listForms)
+        router.get("projects/:projectId/datasets", use: listEntityLists)
         router.get("projects/:projectId/forms/:formId", use: getForm)
         router.get("projects/:projectId/forms/:formId/submissions", use: listSubmissions)
         router.post("projects/:projectId/forms/:formId/submissions", use: createSubmission)
@@ -104,6 +105,21 @@ struct CentralController {
             "id": .number(Double(p.odkId)), "name": .string(p.name), "description": .null, "archived": .bool(false),
             "keyId": .null, "createdAt": .string(p.createdAt.rfc3339), "updatedAt": .null, "deletedAt": .null,
         ])
+    }
+
+    // MARK: entity lists
+
+    /// `GET projects/{n}/datasets` (pyodk's `entity_lists.list`): the account's entity
+    /// types, which every project of the account shares (Central's belong to one project).
+    @Sendable func listEntityLists(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (scope, project) = try await self.project(context)
+        let lists = try await database.withConnection { c in
+            try await CentralStore(scope: scope, connection: c, logger: context.logger).entityLists()
+        }
+        return JSONBody.response(.array(lists.map { l in
+            .object(["name": .string(l.name), "projectId": .number(Double(project.odkId)), "createdAt": .string(l.createdAt.rfc3339),
+                     "approvalRequired": .bool(false)])
+        }))
     }
 
     // MARK: forms

@@ -60,6 +60,23 @@ struct CentralStore {
         }.first
     }
 
+    /// An entity type as Central's entity list ("dataset"): FieldSync's entity types are
+    /// the account's, so every project of the account lists them all.
+    struct EntityList: Sendable {
+        var name: String
+        var createdAt: Date
+    }
+
+    /// The account's entity types, by name.
+    func entityLists() async throws -> [EntityList] {
+        try await connection.query(
+            "SELECT name, created_at FROM entity_types WHERE account_id = \(scope.account) ORDER BY name, id", logger: logger
+        ).collect { row in
+            let (name, created) = try row.decode((String, Date).self)
+            return EntityList(name: name, createdAt: created)
+        }
+    }
+
     /// A form of a project as Central shows it: at its latest version made from an XForm.
     struct Form: Sendable {
         var form: UUID

@@ -209,3 +209,14 @@ def test_a_submission_of_another_form_or_malformed_is_refused(world):
             with pytest.raises(PyODKError) as e:
                 c.submissions.create(xml, form_id=world.form_id)
             assert 400 <= e.value.args[1].status_code < 500
+
+
+def test_entity_types_are_listed_as_entity_lists(world):
+    root = token(ROOT_USER, ROOT_PASSWORD)
+    names = [f"Household member {world.mark}", f"Child {world.mark}"]
+    for name in names:
+        call("POST", f"/v1/entity-types?accountId={world.account}", root, json={"id": str(uuid.uuid4()), "name": name})
+    with client(world, "agent") as c:
+        lists = c.entity_lists.list()
+        assert sorted(l.name for l in lists) == sorted(names)
+        assert {l.projectId for l in lists} == {world.odk_project} and not any(l.approvalRequired for l in lists)
