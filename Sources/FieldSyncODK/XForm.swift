@@ -129,3 +129,13 @@ public struct XFormEntityProperty: Sendable, Hashable {
     public var name: String
     public var questionPath: String
 }
+
+extension XFormEntityProperty {
+    /// Whether `name` may name an entity property (as Central allows): not empty, not
+    /// `name` or `label`, not starting with `__`, no spaces, control characters, commas or
+    /// quotes (the entity list CSV's header carries it).
+    public static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty && name != "name" && name != "label" && !name.hasPrefix("__")
+            && name.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "," && $0 != "\"" && $0.value != 0x7F }
+    }
+}

@@ -408,8 +408,7 @@ private struct Reader {
         var properties: [XFormEntityProperty] = []
         for q in saving {
             let name = (q.saveTo ?? "").trimmed
-            guard !name.isEmpty, name != "name", name != "label", !name.hasPrefix("__"),
-                  name.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0 != "," && $0 != "\"" }) else {
+            guard XFormEntityProperty.isValidName(name) else {
                 throw ODKError(.invalidXForm, "\"\(name)\" can't be an entity property name (not empty, name, label, or starting with __; no spaces, commas or quotes)", at: "/\(rootName)/\(q.path)")
             }
             guard q.repeatPath == nil else {

@@ -30,6 +30,7 @@ struct CentralController {
         router.post("projects/:projectId/forms/:formId/submissions", use: createSubmission)
         router.get("projects/:projectId/forms/:formId/submissions/:instanceId", use: getSubmission)
         router.get("projects/:projectId/forms/:formId/submissions/:instanceId/attachments", use: listAttachments)
+        addEntityRoutes(to: router)
     }
 
     // MARK: sessions and users

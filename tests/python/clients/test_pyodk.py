@@ -220,3 +220,123 @@ def test_entity_types_are_listed_as_entity_lists(world):
         lists = c.entity_lists.list()
         assert sorted(l.name for l in lists) == sorted(names)
         assert {l.projectId for l in lists} == {world.odk_project} and not any(l.approvalRequired for l in lists)
+
+
+# ---- Entities: Central's integer versions over FieldSync's per-field merge ----
+
+def pull_entity(tok, entity_id):
+    """The entity as FieldSync's own API shows it (the pull feed, every page)."""
+    cursor, found = "", None
+    while True:
+        page = call("GET", f"/v1/sync/pull?limit=1000&cursor={cursor}", tok).json()
+        for ch in page["changes"]:
+            if ch.get("kind") == "entity" and ch.get("id") == entity_id:
+                found = ch
+        cursor = page["cursor"]
+        if not page["hasMore"]:
+            return found
+
+
+@pytest.fixture(scope="module")
+def households(world):
+    """An entity list `households_<mark>` with properties village and members."""
+    root = token(ROOT_USER, ROOT_PASSWORD)
+    name = f"households_{world.mark}"
+    call("POST", f"/v1/entity-types?accountId={world.account}", root, json={"id": str(uuid.uuid4()), "name": name})
+    with client(world, "admin") as c:
+        for prop in ["village", "members"]:
+            c.entity_lists.add_property(prop, entity_list_name=name)
+    return name
+
+
+def test_entity_list_properties_are_declared_once_and_by_admins(world, households):
+    with client(world, "admin") as c:
+        got = c.entity_lists.get(households)
+        assert [p.name for p in got.properties] == ["village", "members"]
+        with pytest.raises(PyODKError):
+            c.entity_lists.add_property("village", entity_list_name=households)
+        for bad in ["", "label", "__id", "has space", "a,b"]:
+            r = c.session.post(f"projects/{world.odk_project}/datasets/{households}/properties", json={"name": bad})
+            assert r.status_code == 400, (bad, r.text)
+    with client(world, "agent") as c:
+        r = c.session.post(f"projects/{world.odk_project}/datasets/{households}/properties", json={"name": "phone"})
+        assert r.status_code == 403, r.text
+
+
+def test_entities_created_by_pyodk_are_fieldsync_entities(world, households):
+    eid = str(uuid.uuid4())
+    with client(world, "sup1") as c:
+        e = c.entities.create(label="Rahima Begum", data={"village": "Subil", "members": "5"}, entity_list_name=households, uuid=eid)
+        assert e.uuid == eid and e.currentVersion.version == 1 and e.currentVersion.baseVersion is None
+        assert e.currentVersion.label == "Rahima Begum" and e.currentVersion.data == {"village": "Subil", "members": "5"}
+        assert e.conflict is None
+        assert c.entities.create_many([{"label": "Karim Mia", "village": "Debidwar", "members": "3"},
+                                       {"label": "Nasrin Akter", "village": "Subil", "members": None}],
+                                      entity_list_name=households)
+        listed = {x.currentVersion.label: x for x in c.entities.list(entity_list_name=households)}
+        assert {"Rahima Begum", "Karim Mia", "Nasrin Akter"} <= set(listed)
+        assert listed["Karim Mia"].currentVersion.data == {"village": "Debidwar", "members": "3"}
+        # The same uuid again is refused; an undeclared property too; nothing half-written.
+        with pytest.raises(PyODKError):
+            c.entities.create(label="again", data={}, entity_list_name=households, uuid=eid)
+        with pytest.raises(PyODKError):
+            c.entities.create_many([{"label": "ok", "village": "x"}, {"label": "bad", "phone": "0171"}], entity_list_name=households)
+        assert "ok" not in {x.currentVersion.label for x in c.entities.list(entity_list_name=households)}
+    # FieldSync's own API shows the same entity: its fields, filed under the supervisor's district.
+    pulled = pull_entity(token(f"sup1-{world.mark}", world.password), eid)
+    assert pulled is not None and pulled["fields"] == {"label": "Rahima Begum", "village": "Subil", "members": "5"}
+    # An agent of a village below sees none of what was filed at the district.
+    with client(world, "agent") as c:
+        assert c.entities.list(entity_list_name=households) == []
+
+
+def test_a_stale_base_version_is_409_and_force_merges_per_field(world, households):
+    eid = str(uuid.uuid4())
+    with client(world, "sup1") as c:
+        c.entities.create(label="Amina", data={"village": "Subil", "members": "4"}, entity_list_name=households, uuid=eid)
+        # Another worker (the admin, another device) edits the village on version 1: version 2.
+        with client(world, "admin") as other:
+            v2 = other.entities.update(eid, entity_list_name=households, data={"village": "Debidwar"}, base_version=1)
+        assert v2.currentVersion.version == 2 and v2.currentVersion.baseVersion == 1
+        # The supervisor's edit on version 1 is stale: refused, nothing written.
+        with pytest.raises(PyODKError) as e:
+            c.entities.update(eid, entity_list_name=households, data={"members": "6"}, base_version=1)
+        assert e.value.args[1].status_code == 409
+        assert c.entities.list(entity_list_name=households) and \
+            [x for x in c.entities.list(entity_list_name=households) if x.uuid == eid][0].currentVersion.version == 2
+        # Forced on version 1: merged per field. members (only this side changed it) takes 6,
+        # village (changed on both sides) keeps both values, a conflict FieldSync lists.
+        r = c.session.patch(f"projects/{world.odk_project}/datasets/{households}/entities/{eid}",
+                            params={"baseVersion": 1, "force": "true"}, json={"data": {"members": "6", "village": "Comilla"}})
+        assert r.status_code == 200, r.text
+        v3 = r.json()
+        assert v3["currentVersion"]["version"] == 3 and v3["conflict"] == "hard"
+        assert v3["currentVersion"]["conflictingProperties"] == ["village"]
+        assert v3["currentVersion"]["data"]["members"] == "6"
+        # force alone writes on the current version: no new conflict, the label changes.
+        v4 = c.entities.update(eid, entity_list_name=households, label="Amina Khatun", force=True)
+        assert v4.currentVersion.version == 4 and v4.currentVersion.label == "Amina Khatun"
+    pulled = pull_entity(token(f"sup1-{world.mark}", world.password), eid)
+    assert pulled["fields"]["members"] == "6" and pulled["fields"]["label"] == "Amina Khatun"
+    assert sorted(v["value"] for v in pulled["conflicts"]["village"]) == ["Comilla", "Debidwar"]
+    assert "members" not in pulled.get("conflicts", {})
+
+
+def test_deleted_entities_leave_the_list_and_bad_updates_are_4xx(world, households):
+    eid = str(uuid.uuid4())
+    base = f"projects/{world.odk_project}/datasets/{households}/entities"
+    with client(world, "sup1") as c:
+        c.entities.create(label="Gone", data={}, entity_list_name=households, uuid=eid)
+        for params, body, status in [({"baseVersion": "x"}, {"label": "y"}, 400), ({}, {"label": "y"}, 400),
+                                     ({"baseVersion": 1}, {"data": {"members": 5}}, 400), ({"baseVersion": 1}, {"data": {"nope": "1"}}, 400),
+                                     ({"baseVersion": 9}, {"label": "y"}, 409), ({"baseVersion": 1}, {"label": ""}, 400),
+                                     ({"baseVersion": 1}, [1, 2], 400), ({"baseVersion": 1}, {"label": None}, 400)]:
+            r = c.session.patch(f"{base}/{eid}", params=params, json=body)
+            assert r.status_code == status, (params, body, r.status_code, r.text)
+        assert c.session.patch(f"{base}/not-a-uuid", params={"baseVersion": 1}, json={}).status_code == 404
+        assert c.session.get(f"{base}/{uuid.uuid4()}").status_code == 404
+        assert c.entities.delete(eid, entity_list_name=households)
+        assert eid not in [x.uuid for x in c.entities.list(entity_list_name=households)]
+        assert c.session.get(f"{base}/{eid}").status_code == 404
+    pulled = pull_entity(token(f"sup1-{world.mark}", world.password), eid)
+    assert pulled["fields"]["deleted"] is True
