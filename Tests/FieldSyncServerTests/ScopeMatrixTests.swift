@@ -51,7 +51,11 @@ struct ScopeMatrixTests {
          (.post, "/v1/app-users"),
          (.get, "/odk/v1/users/current"), (.get, "/odk/v1/projects"), (.get, "/odk/v1/projects/1"), (.get, "/odk/v1/projects/1/forms"), (.get, "/odk/v1/projects/1/datasets"),
          (.get, "/odk/v1/projects/1/forms/f"), (.get, "/odk/v1/projects/1/forms/f/submissions"), (.post, "/odk/v1/projects/1/forms/f/submissions"),
-         (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1"), (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments")]
+         (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1"), (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments"),
+         (.get, "/odk/v1/projects/1/datasets/d"), (.post, "/odk/v1/projects/1/datasets/d/properties"),
+         (.get, "/odk/v1/projects/1/datasets/d/entities"), (.post, "/odk/v1/projects/1/datasets/d/entities"),
+         (.get, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"), (.patch, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"),
+         (.delete, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)")]
     }
 
     /// Org-unit proposals pushed before the rows run: the agent's under V1, agent2's under V2, one in B.
@@ -266,6 +270,21 @@ struct ScopeMatrixTests {
             Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/submissions", "<data/>", 404),
             Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/forms/\(a.formKey)/submissions/uuid:1/attachments", nil, 403),
             Row(.admin, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/submissions/uuid:1/attachments", nil, 404),
+            // Central's entity routes: entity lists are the account's entity types, by name.
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)", nil, 200, has: ["etype-\(a.mark)", #""properties":[]"#]),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProject)/datasets/nope-\(a.mark)", nil, 404),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/datasets/etype-\(a.mark)", nil, 403),
+            Row(.admin, .get, "/odk/v1/projects/\(b.odkProject)/datasets/etype-\(a.mark)", nil, 404),
+            Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/properties", #"{"name":"phone"}"#, 403),
+            Row(.admin, .post, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/properties", #"{"name":"has space"}"#, 400),
+            Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities", nil, 200),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/datasets/etype-\(a.mark)/entities", nil, 403),
+            Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities", #"{"label":"","data":{}}"#, 400),
+            Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities", #"{"label":"x","data":{"phone":"1"}}"#, 400),
+            Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)", nil, 404),
+            Row(.admin, .patch, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)?baseVersion=1", #"{"label":"x"}"#, 404),
+            Row(.admin, .patch, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)", #"{"label":"x"}"#, 400),
+            Row(.admin, .delete, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)", nil, 404),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/formList", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f.xml", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f/manifest", nil, 401),
