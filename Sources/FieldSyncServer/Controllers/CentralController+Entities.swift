@@ -106,7 +106,13 @@ extension CentralController {
         do {
             let r = try ObjectReader(body, path: "")
             if many {
-                try RequestChecks.rejectNullMembers(r, of: ["entities"])
+                try RequestChecks.rejectNullMembers(r, of: ["entities", "source"])
+                for one in ["uuid", "label", "data"] where body[one] != nil {
+                    throw ItemError.invalidField(one, "a body is one entity {uuid, label, data} or many {entities, source}, not both")
+                }
+                if let source = body["source"], source.objectValue == nil {
+                    throw ItemError.invalidField("source", "source is an object ({name, size})")
+                }
                 guard case .array(let rows)? = body["entities"], !rows.isEmpty else {
                     throw ItemError.invalidField("entities", "entities must be a non-empty array of {label, data}")
                 }
@@ -151,10 +157,11 @@ extension CentralController {
             Set(try await CentralEntityStore(scope: scope, connection: c, logger: logger).properties(of: list.id).map(\.name))
         }
         let label: String?, data: [String: JSONValue]
-        do {
+        do throws(ItemError) {
             let r = try ObjectReader(body, path: "")
             try RequestChecks.rejectNullMembers(r, of: ["label", "data"])
             (label, data) = try Self.labelAndData(body, path: "", properties: properties, labelRequired: false)
+            if label == nil, data.isEmpty { throw ItemError.invalidField("body", "an update changes the label or some data; this one changes nothing") }
         } catch { throw APIError(error, status: .badRequest) }
         let change = ODKEntityWriter.Change(entity: id, list: list.id, base: base, label: label, data: data)
         try await write(change, scope: scope, project: project, request: request, logger: logger)
