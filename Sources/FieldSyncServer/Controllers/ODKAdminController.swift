@@ -44,8 +44,13 @@ struct ODKAdminController {
             guard try await AccountStore(connection: c, logger: context.logger).projectExists(account: scope.account, project) else {
                 throw APIError.notFound("project \(project.lowercased) does not exist")
             }
-            return try await ODKStore(account: scope.account, connection: c, logger: context.logger).storeXForm(
+            let stored = try await ODKStore(account: scope.account, connection: c, logger: context.logger).storeXForm(
                 formId: form.formID, title: title, version: version, fields: form.fieldsJSON, xml: xml, md5: md5, project: project)
+            if let entity = form.entity {
+                try await CentralEntityStore(scope: scope, connection: c, logger: context.logger)
+                    .declare(entity, formId: form.formID, catalog: CatalogStore(connection: c, logger: context.logger))
+            }
+            return stored
         }
         context.logger.info("xform stored", metadata: ["formId": "\(form.formID.prefix(100))", "version": "\(version.prefix(100))"])
         return JSONBody.response(.object([

@@ -1,4 +1,5 @@
 import FieldSyncCore
+import FieldSyncODK
 import Foundation
 import Logging
 import PostgresNIO
@@ -53,6 +54,19 @@ struct CentralEntityStore {
             let (name, form, created) = try row.decode((String, String?, Date).self)
             return Property(name: name, formId: form, createdAt: created)
         }
+    }
+
+    /// What a form's entity declaration makes (as Central does at publish): its entity
+    /// list, when no entity type has that name yet, and the properties it saves to.
+    func declare(_ entity: XFormEntityDeclaration, formId: String, catalog: CatalogStore) async throws {
+        var list = try await entityList(named: entity.dataset)?.id
+        if list == nil {
+            let id = UUID()
+            try await catalog.createEntityType(account: account, id: id, name: entity.dataset)
+            list = id
+        }
+        guard let list else { return }
+        for property in entity.properties { _ = try await addProperty(property.name, to: list, formId: formId) }
     }
 
     /// Adds a property; false when the list already has it.

@@ -39,7 +39,8 @@ struct ODKEntityWriter {
 
     /// Writes `change` as `device`'s next write; answers the push result (status and
     /// version) or throws the refusal as a typed error.
-    func write(_ change: Change, device: UUID, userAgent: String?) async throws -> PushResult {
+    /// `register` false: the caller registered the device already (Collect's submissions).
+    func write(_ change: Change, device: UUID, userAgent: String?, register: Bool = true) async throws -> PushResult {
         let records = RecordWriter(scope: scope, connection: connection, logger: logger)
         let store = CentralEntityStore(scope: scope, connection: connection, logger: logger)
         try await records.lock(kind: .entity, id: change.entity)
@@ -86,8 +87,10 @@ struct ODKEntityWriter {
         var changes = change.data
         if let label = change.label { changes["label"] = .string(label) }
         if change.delete { changes["deleted"] = .bool(true) }
-        _ = try await DeviceRegistry(connection: connection, logger: logger).register(
-            account: scope.account, device: device, model: "ODK Central API", appVersion: userAgent, user: scope.user)
+        if register {
+            _ = try await DeviceRegistry(connection: connection, logger: logger).register(
+                account: scope.account, device: device, model: "ODK Central API", appVersion: userAgent, user: scope.user)
+        }
         let counter = try await ODKStore(account: scope.account, connection: connection, logger: logger).nextCounter(device: device)
         item["kind"] = .string("entity")
         item["id"] = .string(change.entity.lowercased)

@@ -132,7 +132,12 @@ struct ODKSubmissionWriter {
                     throw APIError(e)
                 }
                 try await odk.setVersion(submission.instanceID, result.version ?? .object([:]))
-                return Written(instanceID: submission.instanceID, form: form.form, outcome: "full submission received")
+                var outcome = "full submission received"
+                if let entity = submission.entity {
+                    outcome += try await ODKSubmissionEntities(scope: scope, project: project, connection: c, logger: logger)
+                        .apply(entity, instanceID: submission.instanceID, device: device, userAgent: incoming.userAgent)
+                }
+                return Written(instanceID: submission.instanceID, form: form.form, outcome: outcome)
             }
     }
 }
