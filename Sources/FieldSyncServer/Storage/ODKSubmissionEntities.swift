@@ -124,6 +124,11 @@ struct ODKSubmissionEntities {
             """, logger: logger)
     }
 
+    func forget(_ update: Update) async throws {
+        try await connection.query(
+            "DELETE FROM odk_held_entity_updates WHERE account_id = \(scope.account) AND instance_id = \(update.instanceID)", logger: logger)
+    }
+
     /// Applies the held updates of `entity` that no longer wait, each releasing the next,
     /// until none can go; answers a clause naming how many went.
     func release(_ entity: UUID) async throws -> String {
@@ -144,10 +149,20 @@ struct ODKSubmissionEntities {
                               trunkVersion: trunk.map(Int.init), label: label, data: fields, device: device)
             }
             var progressed = false
-            for update in held where try await waitsFor(update) == nil {
+            for update in held {
+                // A held update that can never apply (its entity was made in another list)
+                // must not block the write that released it: it is dropped, and logged.
+                let waiting: String?
+                do { waiting = try await waitsFor(update) } catch {
+                    logger.warning("odk held entity update dropped: its entity is in another list or project",
+                                   metadata: ["entity": "\(entity.lowercased)"])
+                    try await forget(update)
+                    progressed = true
+                    break
+                }
+                guard waiting == nil else { continue }
                 try await applyUpdate(update)
-                try await connection.query(
-                    "DELETE FROM odk_held_entity_updates WHERE account_id = \(scope.account) AND instance_id = \(update.instanceID)", logger: logger)
+                try await forget(update)
                 released += 1
                 progressed = true
                 break
