@@ -55,7 +55,10 @@ struct ScopeMatrixTests {
          (.get, "/odk/v1/projects/1/datasets/d"), (.post, "/odk/v1/projects/1/datasets/d/properties"),
          (.get, "/odk/v1/projects/1/datasets/d/entities"), (.post, "/odk/v1/projects/1/datasets/d/entities"),
          (.get, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"), (.patch, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"),
-         (.delete, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)")]
+         (.delete, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"),
+         (.post, "/odk/v1/projects/1/forms"), (.post, "/odk/v1/projects/1/forms/f/draft"), (.post, "/odk/v1/projects/1/forms/f/draft/attachments/a.csv"),
+         (.post, "/odk/v1/projects/1/forms/f/draft/publish"), (.get, "/odk/v1/projects/1/forms/f.svc/Submissions"),
+         (.get, "/odk/v1/projects/1/datasets/d.svc/Entities")]
     }
 
     /// Org-unit proposals pushed before the rows run: the agent's under V1, agent2's under V2, one in B.
@@ -285,6 +288,25 @@ struct ScopeMatrixTests {
             Row(.admin, .patch, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)?baseVersion=1", #"{"label":"x"}"#, 404),
             Row(.admin, .patch, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)", #"{"label":"x"}"#, 400),
             Row(.admin, .delete, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)", nil, 404),
+            // Central's form uploads (admins) and OData tables.
+            Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/forms", "<data/>", 403),
+            Row(.admin, .post, "/odk/v1/projects/\(a.odkProject)/forms", "<data", 400),
+            Row(.admin, .post, "/odk/v1/projects/\(b.odkProject)/forms", "<data/>", 404),
+            Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/forms/nope-\(a.mark)/draft", nil, 403),
+            Row(.admin, .post, "/odk/v1/projects/\(a.odkProject)/forms/nope-\(a.mark)/draft", nil, 404),
+            Row(.sup, .post, "/odk/v1/projects/\(a.odkProject)/forms/nope-\(a.mark)/draft/attachments/a.csv", "a", 403),
+            Row(.admin, .post, "/odk/v1/projects/\(a.odkProject)/forms/nope-\(a.mark)/draft/attachments/a.csv", "a", 404),
+            Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/forms/nope-\(a.mark)/draft/publish", nil, 403),
+            Row(.admin, .post, "/odk/v1/projects/\(a.odkProject)/forms/nope-\(a.mark)/draft/publish", nil, 404),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/forms/\(a.formKey).svc/Submissions", nil, 403),
+            Row(.admin, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey).svc/Submissions", nil, 404),
+            Row(.admin, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/Submissions", nil, 404),
+            Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark).svc/Entities?$count=true", nil, 200,
+                has: [#""@odata.count":1"#, "$metadata#Entities", #""version":3"#]),
+            Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark).svc/Entities?$top=-1", nil, 400),
+            Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark).svc/Entities?$filter=x", nil, 400),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/datasets/etype-\(a.mark).svc/Entities", nil, 403),
+            Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f/attachments/a.csv", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/formList", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f.xml", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f/manifest", nil, 401),

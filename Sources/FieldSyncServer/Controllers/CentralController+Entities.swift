@@ -22,9 +22,9 @@ extension CentralController {
     }
 
     /// The entity list of the URL (its name) in the URL's project.
-    func entityList(_ context: AppRequestContext) async throws -> (CallerScope, CentralStore.Project, CentralEntityStore.EntityList) {
+    func entityList(_ context: AppRequestContext, name named: String? = nil) async throws -> (CallerScope, CentralStore.Project, CentralEntityStore.EntityList) {
         let (scope, project) = try await self.project(context)
-        let name = RequestChecks.pathParameter(context, "name") ?? ""
+        let name = named ?? RequestChecks.pathParameter(context, "name") ?? ""
         let list = try await database.withConnection { c in
             try await CentralEntityStore(scope: scope, connection: c, logger: context.logger).entityList(named: name)
         }

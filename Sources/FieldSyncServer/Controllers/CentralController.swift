@@ -31,6 +31,8 @@ struct CentralController {
         router.get("projects/:projectId/forms/:formId/submissions/:instanceId", use: getSubmission)
         router.get("projects/:projectId/forms/:formId/submissions/:instanceId/attachments", use: listAttachments)
         addEntityRoutes(to: router)
+        addFormRoutes(to: router)
+        addODataRoutes(to: router)
     }
 
     // MARK: sessions and users
@@ -139,9 +141,9 @@ struct CentralController {
     }
 
     /// The form of the URL's XForm id in the URL's project.
-    func form(_ context: AppRequestContext) async throws -> (CallerScope, CentralStore.Project, CentralStore.Form) {
+    func form(_ context: AppRequestContext, formId named: String? = nil) async throws -> (CallerScope, CentralStore.Project, CentralStore.Form) {
         let (scope, project) = try await self.project(context)
-        let formId = RequestChecks.pathParameter(context, "formId") ?? ""
+        let formId = named ?? RequestChecks.pathParameter(context, "formId") ?? ""
         let form = try await database.withConnection { c in
             try await CentralStore(scope: scope, connection: c, logger: context.logger).forms(project: project.id, formId: formId).first
         }

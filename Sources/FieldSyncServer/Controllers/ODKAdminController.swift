@@ -34,28 +34,14 @@ struct ODKAdminController {
         let body = Array(buffer: try await JSONBody.collect(request, limit: ODKLimits.default.maxXMLBytes, setting: "the XForm limit"))
         let form: XForm
         do { form = try XFormParser.parse(body) } catch { throw APIError(error) }
-        guard let version = form.version, !version.isEmpty else {
-            throw APIError.invalid("the XForm has no version (the `version` column of the XLSForm's settings sheet)", field: "version")
-        }
-        let md5 = OpenRosa.md5Hex(body)
-        let xml = String(decoding: body, as: UTF8.self)
-        let title = form.title.isEmpty ? form.formID : form.title
         let stored = try await database.transaction { c in
-            guard try await AccountStore(connection: c, logger: context.logger).projectExists(account: scope.account, project) else {
-                throw APIError.notFound("project \(project.lowercased) does not exist")
-            }
-            let stored = try await ODKStore(account: scope.account, connection: c, logger: context.logger).storeXForm(
-                formId: form.formID, title: title, version: version, fields: form.fieldsJSON, xml: xml, md5: md5, project: project)
-            if let entity = form.entity {
-                try await CentralEntityStore(scope: scope, connection: c, logger: context.logger)
-                    .declare(entity, formId: form.formID, catalog: CatalogStore(connection: c, logger: context.logger))
-            }
-            return stored
+            try await XFormPublisher(scope: scope, connection: c, logger: context.logger).publish(form, xml: body, project: project)
         }
+        let version = stored.version
         context.logger.info("xform stored", metadata: ["formId": "\(form.formID.prefix(100))", "version": "\(version.prefix(100))"])
         return JSONBody.response(.object([
-            "id": .string(stored.form.lowercased), "formId": .string(form.formID), "name": .string(title), "version": .string(version),
-            "md5": .string(md5), "fields": form.fieldsJSON, "created": .bool(stored.created),
+            "id": .string(stored.form.lowercased), "formId": .string(form.formID), "name": .string(stored.title), "version": .string(version),
+            "md5": .string(stored.md5), "fields": form.fieldsJSON, "created": .bool(stored.created),
         ]), status: stored.created ? .created : .ok)
     }
 

@@ -26,6 +26,7 @@ struct OpenRosaController {
         router.get("formList", use: formList)
         router.get("forms/:formId", use: download)
         router.get("forms/:formId/manifest", use: manifest)
+        router.get("forms/:formId/attachments/:filename", use: mediaFile)
         router.head("submission", use: submissionHead)
         router.post("submission", use: submit)
     }
@@ -78,16 +79,42 @@ struct OpenRosaController {
         return OpenRosa.response(Array(form.xml.utf8))
     }
 
-    /// `GET forms/{formId}/manifest`: the form's media files. FieldSync stores no form
-    /// media yet, so the manifest lists none (Collect then uses the form without them).
+    /// `GET forms/{formId}/manifest`: the form's media files (``ODKFormMediaFiles``): the
+    /// entity lists it reads, as CSV (`type="entityList"`), and the files uploaded with it.
     @Sendable func manifest(_ request: Request, context: AppRequestContext) async throws -> Response {
         let p = try await project(context)
         let formId = RequestChecks.pathParameter(context, "formId") ?? ""
-        let form = try await database.withConnection { c in
-            try await ODKStore(account: p.scope.account, connection: c, logger: context.logger).publishedForm(project: p.id, formId: formId, version: nil)
+        let files = try await database.withConnection { c in
+            try await ODKFormMediaFiles(scope: p.scope, connection: c, logger: context.logger).files(project: p.id, formId: formId, limits: limits)
         }
-        guard form != nil else { throw APIError.notFound("form \(formId.prefix(100)) does not exist in this project") }
-        return OpenRosa.response(OpenRosaWriter.manifest([]))
+        guard let files else { throw APIError.notFound("form \(formId.prefix(100)) does not exist in this project") }
+        let base = OpenRosa.baseURL(request, key: p.key, project: p.odkId)
+        return OpenRosa.response(OpenRosaWriter.manifest(files.map { f in
+            OpenRosaWriter.MediaFileEntry(
+                filename: f.filename, md5Hex: f.md5,
+                downloadURL: "\(base)/forms/\(Self.pathSegment(formId))/attachments/\(Self.pathSegment(f.filename))",
+                isEntityList: f.entityListCSV != nil)
+        }))
+    }
+
+    /// `GET forms/{formId}/attachments/{filename}`: one file of the manifest, its bytes
+    /// as the manifest's hash names them (an entity list is made again for this request).
+    @Sendable func mediaFile(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let p = try await project(context)
+        let formId = RequestChecks.pathParameter(context, "formId") ?? ""
+        let filename = RequestChecks.pathParameter(context, "filename") ?? ""
+        let found: (ODKFormMediaFiles.File, [UInt8])? = try await database.withConnection { c in
+            let media = ODKFormMediaFiles(scope: p.scope, connection: c, logger: context.logger)
+            guard let files = try await media.files(project: p.id, formId: formId, limits: limits) else {
+                throw APIError.notFound("form \(formId.prefix(100)) does not exist in this project")
+            }
+            guard let file = files.first(where: { $0.filename == filename }), let bytes = try await media.bytes(of: file) else { return nil }
+            return (file, bytes)
+        }
+        guard let (file, bytes) = found else {
+            throw APIError.notFound("form \(formId.prefix(100)) has no file \(filename.prefix(100))")
+        }
+        return OpenRosa.response(bytes, contentType: file.contentType)
     }
 
     /// A form id as a path segment: percent-encoded beyond the unreserved characters.

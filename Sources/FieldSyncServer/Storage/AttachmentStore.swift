@@ -64,4 +64,19 @@ struct AttachmentStore {
         }
         try await complete(account: account, sha256: digest, size: Int64(bytes.count))
     }
+
+    /// A stored file's bytes, in order; nil when it is not stored (or still being
+    /// written). For files served whole (form media), so callers bound their size.
+    func read(account: UUID, sha256: [UInt8]) async throws -> [UInt8]? {
+        let digest = ByteBuffer(bytes: sha256)
+        guard try await size(account: account, sha256: digest) != nil else { return nil }
+        var out: [UInt8] = []
+        let rows = try await connection.query(
+            "SELECT data FROM attachment_chunks WHERE account_id = \(account) AND sha256 = \(digest) ORDER BY n", logger: logger)
+        for try await row in rows {
+            let chunk = try row.decode(ByteBuffer.self)
+            out.append(contentsOf: chunk.readableBytesView)
+        }
+        return out
+    }
 }

@@ -124,23 +124,32 @@ struct CentralStore {
         var device: UUID
         var createdAt: Date
         var updatedAt: Date?
+        var submitterName: String = ""
+        /// How many times it was sent: 1, and one more for each edit.
+        var versions: Int = 1
+        /// The XML of its latest edit (only when asked for: the OData table needs it).
+        var latestXML: String?
     }
 
     /// The submissions of `form` the caller may see: an admin all of them, a supervisor
     /// those written under its units (a submission still waiting for its files has no
     /// instance yet, so only admins see it). `instanceId` narrows to the submission it
     /// was sent as: the first one, or an edit of it.
-    func submissions(form: UUID, project: UUID, instanceId: String? = nil) async throws -> [Submission] {
+    func submissions(form: UUID, project: UUID, instanceId: String? = nil, withXML: Bool = false) async throws -> [Submission] {
         try await connection.query(
             """
             WITH subs AS (
                 SELECT s.*, min(s.created_at) OVER w AS first_at, max(s.created_at) OVER w AS last_at,
-                       row_number() OVER (PARTITION BY s.record_id ORDER BY s.created_at, s.instance_id) AS n
+                       row_number() OVER (PARTITION BY s.record_id ORDER BY s.created_at, s.instance_id) AS n,
+                       row_number() OVER (PARTITION BY s.record_id ORDER BY s.created_at DESC, s.instance_id DESC) AS latest_n,
+                       count(*) OVER w AS versions
                 FROM odk_submissions s
                 WHERE s.account_id = \(scope.account) AND s.form_uuid = \(form)
                 WINDOW w AS (PARTITION BY s.record_id))
-            SELECT s.instance_id, u.odk_id, s.device_id, s.first_at, CASE WHEN s.last_at > s.first_at THEN s.last_at END
+            SELECT s.instance_id, u.odk_id, s.device_id, s.first_at, CASE WHEN s.last_at > s.first_at THEN s.last_at END,
+                   u.username, s.versions, CASE WHEN \(withXML) THEN l.xml END
             FROM subs s JOIN users u ON u.id = s.user_id
+            JOIN subs l ON l.record_id = s.record_id AND l.latest_n = 1
             LEFT JOIN instances i ON i.account_id = s.account_id AND i.id = s.record_id
             WHERE s.n = 1 AND (\(instanceId == nil) OR s.record_id = (
                    SELECT record_id FROM odk_submissions WHERE account_id = \(scope.account) AND instance_id = \(instanceId ?? "")))
@@ -151,8 +160,10 @@ struct CentralStore {
             ORDER BY s.first_at DESC, s.instance_id
             """, logger: logger
         ).collect { row in
-            let (iid, submitter, device, created, updated) = try row.decode((String, Int64, UUID, Date, Date?).self)
-            return Submission(instanceId: iid, submitterOdkId: submitter, device: device, createdAt: created, updatedAt: updated)
+            let (iid, submitter, device, created, updated, name, versions, xml) =
+                try row.decode((String, Int64, UUID, Date, Date?, String, Int64, String?).self)
+            return Submission(instanceId: iid, submitterOdkId: submitter, device: device, createdAt: created, updatedAt: updated,
+                              submitterName: name, versions: Int(versions), latestXML: xml)
         }
     }
 }

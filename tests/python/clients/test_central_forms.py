@@ -1,0 +1,197 @@
+"""Forms uploaded through pyodk, their media and entity lists as ODK Collect downloads
+them, and Central's OData tables (issue 14).
+
+pyodk's `forms.create` and `forms.update` upload pyxform-made XForms with a media file
+(a CSV of villages); a follow-up form reads an entity list as a CSV secondary instance.
+Collect's side is done as Collect does it on the wire: formList, then the manifest, then
+each file, checking every file's MD5 against the manifest's hash. The entity list CSV is
+compared with the entities pyodk created (what was sent), and `get_table` with the
+submissions and entities the suite sent.
+"""
+
+import csv
+import hashlib
+import io
+import uuid
+import xml.etree.ElementTree as ET
+
+import pytest
+import requests
+from pyodk.errors import PyODKError
+from pyxform.xls2xform import convert
+
+from test_pyodk import URL, call, client, collect_submit, instance_xml, token, world  # noqa: F401
+
+pytestmark = pytest.mark.skipif(not URL, reason="FIELDSYNC_URL is not set (scripts/schemathesis sets it)")
+
+REGISTER = """
+| survey |
+| | type | name | label | save_to |
+| | text | village | Village | village |
+| | integer | wells | Wells | wells |
+| entities |
+| | list_name | label |
+| | sites_{mark} | concat('Site ', ${{village}}) |
+| settings |
+| | form_id | form_title | version |
+| | site_register_{mark} | Site register {mark} | 1 |
+"""
+
+VISIT = """
+| survey |
+| | type | name | label |
+| | select_one_from_file sites_{mark}.csv | site | Site |
+| | select_one_from_file villages_{mark}.csv | village | Village |
+| | integer | pumps | Working pumps |
+| settings |
+| | form_id | form_title | version |
+| | site_visit_{mark} | Site visit {mark} | {version} |
+"""
+
+NS = {"x": "http://openrosa.org/xforms/xformsList", "m": "http://openrosa.org/xforms/xformsManifest"}
+VILLAGES = "name,label\r\nalpha,Alpha\r\nbazar,Alpha Bazar\r\n"
+
+
+def xform(tmp, sheet, name, **kw):
+    result = convert(xlsform=sheet.format(**kw), file_type=".md")
+    path = tmp / f"{name}.xml"
+    path.write_text(result.xform)
+    return path
+
+
+def openrosa_get(url):
+    r = requests.get(url, headers={"X-OpenRosa-Version": "1.0"}, timeout=30)
+    assert r.status_code == 200, f"{url}: {r.status_code} {r.text}"
+    assert r.headers.get("X-OpenRosa-Version") == "1.0"
+    return r
+
+
+def manifest_of(world, form_id):
+    """What Collect does: formList, the form's manifestUrl, then every file, each checked
+    against its hash. Answers {filename: (type, bytes)}."""
+    listing = ET.fromstring(openrosa_get(world.server_url + "/formList").content)
+    entry = [x for x in listing.findall("x:xform", NS) if x.findtext("x:formID", namespaces=NS) == form_id]
+    assert len(entry) == 1, "the form is in formList once"
+    manifest_url = entry[0].findtext("x:manifestUrl", namespaces=NS)
+    assert manifest_url, "a form with media has a manifestUrl"
+    manifest = openrosa_get(manifest_url)
+    assert "text/xml" in manifest.headers["Content-Type"]
+    files = {}
+    for f in ET.fromstring(manifest.content).findall("m:mediaFile", NS):
+        body = openrosa_get(f.findtext("m:downloadUrl", namespaces=NS)).content
+        assert f.findtext("m:hash", namespaces=NS) == "md5:" + hashlib.md5(body).hexdigest()
+        files[f.findtext("m:filename", namespaces=NS)] = (f.get("type"), body)
+    return files
+
+
+@pytest.fixture(scope="module")
+def forms(world, tmp_path_factory):  # noqa: F811
+    tmp = tmp_path_factory.mktemp("forms")
+    villages = tmp / f"villages_{world.mark}.csv"
+    villages.write_text(VILLAGES, newline="")
+    with client(world, "admin") as c:
+        created = c.forms.create(xform(tmp, REGISTER, "register", mark=world.mark))
+        assert created.xmlFormId == f"site_register_{world.mark}"
+        visit = c.forms.create(xform(tmp, VISIT, "visit", mark=world.mark, version="1"), attachments=[villages])
+        assert (visit.xmlFormId, visit.version) == (f"site_visit_{world.mark}", "1")
+    # The agent's entities (filed under V1, which the app user of the world also has).
+    with client(world, "agent") as c:
+        zeta = c.entities.create(label="Site Zeta", data={"village": "Zeta", "wells": "2"}, entity_list_name=f"sites_{world.mark}")
+        eta = c.entities.create(label="Site Eta, \"old\"", data={"village": "Eta", "wells": "0"}, entity_list_name=f"sites_{world.mark}")
+    return {"tmp": tmp, "villages": villages, "visit": f"site_visit_{world.mark}", "list": f"sites_{world.mark}",
+            "zeta": zeta.uuid, "eta": eta.uuid}
+
+
+def rows_of(body):
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8"), newline="")))
+
+
+def test_pyodk_creates_and_publishes_forms_with_their_media(world, forms):
+    with client(world, "admin") as c:
+        ids = {f.xmlFormId: f for f in c.forms.list()}
+        assert forms["visit"] in ids and f"site_register_{world.mark}" in ids
+        assert ids[forms["visit"]].publishedAt is not None
+        assert c.entity_lists.get(forms["list"]).name == forms["list"]
+    files = manifest_of(world, forms["visit"])
+    assert set(files) == {f"villages_{world.mark}.csv", f"sites_{world.mark}.csv"}
+    kind, body = files[f"villages_{world.mark}.csv"]
+    assert kind is None and body == VILLAGES.encode(), "the uploaded file comes back byte for byte"
+
+
+def test_the_entity_list_csv_holds_what_was_sent(world, forms):
+    kind, body = manifest_of(world, forms["visit"])[f"sites_{world.mark}.csv"]
+    assert kind == "entityList"
+    assert body.decode().splitlines()[0] == "name,label,__version,village,wells"
+    rows = {r["name"]: r for r in rows_of(body)}
+    assert rows[forms["zeta"]] == {"name": forms["zeta"], "label": "Site Zeta", "__version": "1", "village": "Zeta", "wells": "2"}
+    assert rows[forms["eta"]]["label"] == 'Site Eta, "old"', "a label with a comma and quotes survives CSV quoting"
+
+
+def test_an_entity_update_changes_the_csv_and_its_hash(world, forms):
+    before = manifest_of(world, forms["visit"])[f"sites_{world.mark}.csv"][1]
+    with client(world, "agent") as c:
+        c.entities.update(forms["zeta"], entity_list_name=forms["list"], base_version=1, data={"village": "Zeta East"})
+    after = manifest_of(world, forms["visit"])[f"sites_{world.mark}.csv"][1]
+    assert hashlib.md5(before).hexdigest() != hashlib.md5(after).hexdigest()
+    row = {r["name"]: r for r in rows_of(after)}[forms["zeta"]]
+    assert (row["__version"], row["village"], row["wells"]) == ("2", "Zeta East", "2")
+    with client(world, "agent") as c:
+        c.entities.delete(forms["eta"], entity_list_name=forms["list"])
+    assert forms["eta"] not in {r["name"] for r in rows_of(manifest_of(world, forms["visit"])[f"sites_{world.mark}.csv"][1])}
+
+
+def test_a_new_version_keeps_the_media_it_still_names(world, forms):
+    with client(world, "admin") as c:
+        c.forms.update(forms["visit"], definition=xform(forms["tmp"], VISIT, "visit2", mark=world.mark, version="2"))
+        assert c.forms.get(forms["visit"]).version == "2"
+    assert manifest_of(world, forms["visit"])[f"villages_{world.mark}.csv"][1] == VILLAGES.encode()
+
+
+def test_form_uploads_that_cannot_work_are_refused(world, forms):
+    with client(world, "admin") as c:
+        with pytest.raises(PyODKError):  # a form with this id exists: update it instead
+            c.forms.create(xform(forms["tmp"], VISIT, "visit3", mark=world.mark, version="3"))
+        with pytest.raises(PyODKError):  # attachments only: publishing under a new version needs a new XForm
+            c.forms.update(forms["visit"], attachments=[forms["villages"]])
+    admin = token(f"admin-{world.mark}", world.password)
+    base = f"/odk/v1/projects/{world.odk_project}/forms"
+    call("POST", base, admin, data=b"PK\x03\x04", expect=(415,),
+         headers={"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    call("POST", base, admin, data=b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>', expect=(400,), headers={"Content-Type": "application/xml"})
+    call("POST", f"{base}/{forms['visit']}/draft/attachments/unnamed.csv", admin, data=b"x", expect=(404,))
+    agent = token(f"agent-{world.mark}", world.password)
+    call("POST", base + "?publish=true", agent, data=b"<x/>", expect=(403,), headers={"Content-Type": "application/xml"})
+
+
+def test_submissions_table_as_pyodk_reads_it(world, forms):
+    with client(world, "admin") as c:
+        table = c.submissions.get_table(form_id=world.form_id, count=True)
+        rows = {r["__id"]: r for r in table["value"]}
+        assert table["@odata.count"] == 2 and set(rows) == {world.first, world.second}
+        assert rows[world.first]["household"] == "Rahima Begum" and rows[world.first]["members"] == 5
+        # The second household at its edit: 4 members, one edit, the edit's instanceID in meta.
+        assert rows[world.second]["members"] == 4 and rows[world.second]["__system"]["edits"] == 1
+        assert rows[world.second]["meta"]["instanceID"] == world.edit
+        assert rows[world.first]["__system"]["formVersion"] == world.version
+        page = c.submissions.get_table(form_id=world.form_id, top=1)
+        assert len(page["value"]) == 1 and "$skip=1" in page["@odata.nextLink"]
+        rest = c.submissions.get_table(form_id=world.form_id, skip=1)
+        assert {page["value"][0]["__id"], rest["value"][0]["__id"]} == {world.first, world.second}
+        picked = c.submissions.get_table(form_id=world.form_id, select="members")
+        assert all(set(r) == {"__id", "members"} for r in picked["value"])
+        with pytest.raises(PyODKError):
+            c.submissions.get_table(form_id=world.form_id, filter="__system/submitterId eq '1'")
+    with client(world, "agent") as c, pytest.raises(PyODKError):
+        c.submissions.get_table(form_id=world.form_id)
+
+
+def test_entities_table_as_pyodk_reads_it(world, forms):
+    with client(world, "admin") as c:
+        table = c.entities.get_table(entity_list_name=forms["list"], count=True)
+        listed = {e.uuid: e for e in c.entities.list(entity_list_name=forms["list"])}
+        rows = {r["__id"]: r for r in table["value"]}
+        assert set(rows) == set(listed) and table["@odata.count"] == len(listed)
+        for eid, e in listed.items():
+            assert rows[eid]["label"] == e.currentVersion.label
+            assert rows[eid]["__system"]["version"] == e.currentVersion.version
+            assert {k: rows[eid][k] for k in e.currentVersion.data} == e.currentVersion.data
