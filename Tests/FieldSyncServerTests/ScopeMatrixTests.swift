@@ -58,7 +58,8 @@ struct ScopeMatrixTests {
          (.delete, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"),
          (.post, "/odk/v1/projects/1/forms"), (.post, "/odk/v1/projects/1/forms/f/draft"), (.post, "/odk/v1/projects/1/forms/f/draft/attachments/a.csv"),
          (.post, "/odk/v1/projects/1/forms/f/draft/publish"), (.get, "/odk/v1/projects/1/forms/f.svc/Submissions"),
-         (.get, "/odk/v1/projects/1/datasets/d.svc/Entities")]
+         (.get, "/odk/v1/projects/1/datasets/d.svc/Entities"),
+         (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments/a.jpg"), (.post, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments/a.jpg")]
     }
 
     /// Org-unit proposals pushed before the rows run: the agent's under V1, agent2's under V2, one in B.
@@ -306,6 +307,10 @@ struct ScopeMatrixTests {
             Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark).svc/Entities?$top=-1", nil, 400),
             Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark).svc/Entities?$filter=x", nil, 400),
             Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/datasets/etype-\(a.mark).svc/Entities", nil, 403),
+            Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/forms/\(a.formKey)/submissions/uuid:1/attachments/a.jpg", nil, 403),
+            Row(.admin, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/submissions/uuid:1/attachments/a.jpg", nil, 404),
+            Row(.agent, .post, "/odk/v1/projects/\(a.odkProjectQ)/forms/\(a.formKey)/submissions/uuid:1/attachments/a.jpg", "x", 403),
+            Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/submissions/uuid:1/attachments/a.jpg", "x", 404),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f/attachments/a.csv", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/formList", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f.xml", nil, 401),

@@ -3,6 +3,7 @@ import FieldSyncODK
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
 /// The part of ODK Central's REST API that pyodk's read calls use, under `/odk/v1/`
 /// (pyodk's `base_url` is the server URL with `/odk`; it appends `/v1/`):
@@ -30,6 +31,8 @@ struct CentralController {
         router.post("projects/:projectId/forms/:formId/submissions", use: createSubmission)
         router.get("projects/:projectId/forms/:formId/submissions/:instanceId", use: getSubmission)
         router.get("projects/:projectId/forms/:formId/submissions/:instanceId/attachments", use: listAttachments)
+        router.get("projects/:projectId/forms/:formId/submissions/:instanceId/attachments/:filename", use: downloadAttachment)
+        router.post("projects/:projectId/forms/:formId/submissions/:instanceId/attachments/:filename", use: uploadAttachment)
         addEntityRoutes(to: router)
         addFormRoutes(to: router)
         addODataRoutes(to: router)
@@ -217,6 +220,63 @@ struct CentralController {
         }
         guard let files else { throw APIError.notFound("submission \(iid.prefix(100)) does not exist in form \(form.xmlFormId.prefix(100))") }
         return JSONBody.response(.array(files.keys.sorted().map { .object(["name": .string($0), "exists": .bool(files[$0] ?? false)]) }))
+    }
+
+    /// `GET …/submissions/{instanceId}/attachments/{name}`: a file received, as it was
+    /// sent (its sender, and supervisors and admins who see the submission, as the list).
+    @Sendable func downloadAttachment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (scope, project, form) = try await self.form(context)
+        let iid = RequestChecks.pathParameter(context, "instanceId") ?? ""
+        let name = RequestChecks.pathParameter(context, "filename") ?? ""
+        let logger = context.logger
+        let found: (VersionedItem.Attachment, [UInt8])? = try await database.withConnection { c in
+            let central = CentralStore(scope: scope, connection: c, logger: logger)
+            guard let stored = try await central.submissionXML(form: form.form, instanceId: iid) else { return nil }
+            if stored.user != scope.user {
+                guard scope.reviews else { throw APIError.forbidden("you may read the files of your own submissions only") }
+                guard try await !central.submissions(form: form.form, project: project.id, instanceId: iid).isEmpty else { return nil }
+            }
+            guard let file = try await ODKStore(account: scope.account, connection: c, logger: logger).files(iid).first(where: { $0.name == name }),
+                  let digest = Self.bytes(hex: file.sha256),
+                  let bytes = try await AttachmentStore(connection: c, logger: logger).read(account: scope.account, sha256: digest) else { return nil }
+            return (file, bytes)
+        }
+        guard let (file, bytes) = found else {
+            throw APIError.notFound("submission \(iid.prefix(100)) of form \(form.xmlFormId.prefix(100)) has no file \(name.prefix(100))")
+        }
+        return Response(status: .ok, headers: [.contentType: file.contentType ?? "application/octet-stream"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// `POST …/submissions/{instanceId}/attachments/{name}`, the file as the body (pyodk's
+    /// `submissions.create(attachments=)`, after the XML): ``ODKSubmissionWriter/addFile``.
+    @Sendable func uploadAttachment(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (scope, project, form) = try await self.form(context)
+        let iid = RequestChecks.pathParameter(context, "instanceId") ?? ""
+        let name = RequestChecks.pathParameter(context, "filename") ?? ""
+        let limits = ODKLimits.default
+        let limit = min(auth.config.maxAttachmentBytes, limits.maxMultipartBytes)
+        let bytes = Array(buffer: try await JSONBody.collect(request, limit: limit, setting: "FIELDSYNC_MAX_ATTACHMENT_BYTES"))
+        let rewritten = try await ODKSubmissionWriter(scope: scope, project: project.id, projectName: "\(project.odkId)", limits: limits,
+                                                      database: database, logger: context.logger)
+            .addFile(instanceID: iid, form: form.xmlFormId, name: name, bytes: bytes,
+                     contentType: request.headers[.contentType].map { String($0.prefix(200)) })
+        context.logger.info("odk submission file", metadata: ["project": "\(project.odkId)", "size": "\(bytes.count)", "rewritten": "\(rewritten)"])
+        return JSONBody.response(.object(["success": .bool(true)]))
+    }
+
+    /// Bytes of a lowercase hex digest.
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        var i = 0
+        while i + 1 < digits.count {
+            guard let b = UInt8(String(decoding: digits[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
+            out.append(b)
+            i += 2
+        }
+        return out
     }
 
     /// `POST …/submissions[?deviceID=]` with the submission XML as the body (pyodk's

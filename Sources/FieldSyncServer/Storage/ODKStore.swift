@@ -135,6 +135,26 @@ struct ODKStore {
         }.first
     }
 
+    /// A stored submission's XML and who sent it from which phone.
+    func sent(_ instanceID: String) async throws -> (xml: String, user: UUID, device: UUID)? {
+        try await connection.query(
+            "SELECT xml, user_id, device_id FROM odk_submissions WHERE account_id = \(account) AND instance_id = \(instanceID)", logger: logger
+        ).collect { row in
+            let (xml, user, device) = try row.decode((String, UUID, UUID).self)
+            return (xml: xml, user: user, device: device)
+        }.first
+    }
+
+    /// The instanceID of the latest submission written whole to a record (its latest edit).
+    func latestSubmission(of record: UUID) async throws -> String? {
+        try await connection.query(
+            """
+            SELECT instance_id FROM odk_submissions WHERE account_id = \(account) AND record_id = \(record) AND version IS NOT NULL
+            ORDER BY created_at DESC, instance_id DESC LIMIT 1
+            """, logger: logger
+        ).collect { try $0.decode(String.self) }.first
+    }
+
     /// The answers of a stored submission, read again with `form` (empty when it no
     /// longer reads with it).
     func answers(of instanceID: String, form: XForm, limits: ODKLimits) async throws -> [String: JSONValue] {

@@ -2,6 +2,7 @@ import FieldSyncCore
 import FieldSyncODK
 import Foundation
 import Logging
+import PostgresNIO
 
 /// Writes one ODK submission, whichever route it came by (Collect's OpenRosa `POST
 /// submission`, Central's `POST …/forms/{id}/submissions` from pyodk): in one
@@ -109,29 +110,16 @@ struct ODKSubmissionWriter {
                     appVersion: incoming.userAgent, user: scope.user)
                 var changes = submission.answers
                 for name in previousAnswers.keys where changes[name] == nil { changes[name] = .null }
-                var item: [String: JSONValue] = [
-                    "kind": .string("instance"), "id": .string(record.lowercased),
-                    "replica": .string(device.lowercased), "counter": .number(Double(try await odk.nextCounter(device: device))),
-                    "editedAt": .string(Timestamp.now().description), "base": base, "changes": .object(changes),
-                    "attachments": .array(received.filter { submission.attachmentNames.contains($0.name) }.map(\.json)),
-                ]
+                var fixed: [String: JSONValue] = [:]
                 if submission.deprecatedID == nil {
-                    item["formId"] = .string(form.formId)
-                    item["formVersion"] = .string(form.version)
-                    item["orgUnitId"] = .string(unit.lowercased)
+                    fixed["formId"] = .string(form.formId)
+                    fixed["formVersion"] = .string(form.version)
+                    fixed["orgUnitId"] = .string(unit.lowercased)
                 }
-                let versioned: VersionedItem
-                do throws(ItemError) { versioned = try VersionedItem(json: .object(item), kind: .instance, path: "submission", device: device) } catch {
-                    throw APIError(error)
-                }
-                let results = try await RecordWriter(scope: scope, connection: c, logger: logger)
-                    .process([(0, versioned)], project: project, device: device, batchId: OpenRosa.namedUUID("batch", scope.account, submission.instanceID))
-                guard let result = results[0] else { throw APIError.unavailable("the submission was not processed") }
-                if result.status == .rejected {
-                    let e = result.error ?? ItemError.invalidField("submission", "the submission was refused")
-                    throw APIError(e)
-                }
-                try await odk.setVersion(submission.instanceID, result.version ?? .object([:]))
+                try await Self.writeInstance(
+                    record: record, instanceID: submission.instanceID, batchKey: submission.instanceID, base: base, changes: changes, fixed: fixed,
+                    attachments: received.filter { submission.attachmentNames.contains($0.name) },
+                    device: device, scope: scope, project: project, connection: c, logger: logger)
                 var outcome = "full submission received"
                 if let entity = submission.entity {
                     outcome += try await ODKSubmissionEntities(scope: scope, project: project, connection: c, logger: logger)
@@ -139,5 +127,82 @@ struct ODKSubmissionWriter {
                 }
                 return Written(instanceID: submission.instanceID, form: form.form, outcome: outcome)
             }
+    }
+
+    /// The phone's next write to an instance: `changes` on `base`, listing `attachments`;
+    /// the version it makes is kept as the submission's. A refused write is the request's
+    /// error.
+    static func writeInstance(record: UUID, instanceID: String, batchKey: String, base: JSONValue, changes: [String: JSONValue], fixed: [String: JSONValue],
+                              attachments: [VersionedItem.Attachment], device: UUID, scope: CallerScope, project: UUID,
+                              connection c: PostgresConnection, logger: Logger) async throws {
+        let odk = ODKStore(account: scope.account, connection: c, logger: logger)
+        var item: [String: JSONValue] = [
+            "kind": .string("instance"), "id": .string(record.lowercased),
+            "replica": .string(device.lowercased), "counter": .number(Double(try await odk.nextCounter(device: device))),
+            "editedAt": .string(Timestamp.now().description), "base": base, "changes": .object(changes),
+            "attachments": .array(attachments.map(\.json)),
+        ]
+        for (name, value) in fixed { item[name] = value }
+        let versioned: VersionedItem
+        do throws(ItemError) { versioned = try VersionedItem(json: .object(item), kind: .instance, path: "submission", device: device) } catch {
+            throw APIError(error)
+        }
+        let results = try await RecordWriter(scope: scope, connection: c, logger: logger)
+            .process([(0, versioned)], project: project, device: device,
+                     batchId: OpenRosa.namedUUID("batch", scope.account, batchKey))
+        guard let result = results[0] else { throw APIError.unavailable("the submission was not processed") }
+        if result.status == .rejected {
+            throw APIError(result.error ?? ItemError.invalidField("submission", "the submission was refused"))
+        }
+        try await odk.setVersion(instanceID, result.version ?? .object([:]))
+    }
+
+    /// A file of a submission sent after it (Central's `POST …/submissions/{id}/attachments/{name}`,
+    /// as pyodk's `submissions.create(attachments=)` sends them): stored, and, the
+    /// submission being written already, written again as its phone's next write (the
+    /// same answers, on the version it made) so the instance lists the file. The name
+    /// must be one its answers give (404 otherwise, as Central). Its sender only.
+    /// Answers whether the instance was written again (false: it waits for more files, or
+    /// was edited since, and the edit has files of its own).
+    func addFile(instanceID: String, form formId: String, name: String, bytes: [UInt8], contentType: String?) async throws -> Bool {
+        let (scope, project, limits, logger) = (self.scope, self.project, self.limits, self.logger)
+        let sha = OpenRosa.sha256(bytes)
+        return try await database.transaction { c in
+            let odk = ODKStore(account: scope.account, connection: c, logger: logger)
+            try await odk.lockSubmission(instanceID)
+            guard let stored = try await odk.submission(instanceID), let sent = try await odk.sent(instanceID) else {
+                throw APIError.notFound("submission \(instanceID.prefix(100)) does not exist")
+            }
+            // The write is the phone's: only its sender may make it.
+            guard sent.user == scope.user else { throw APIError.forbidden("only the sender of a submission adds its files") }
+            let root: ODKXMLElement
+            let header: ODKSubmissionParser.Header
+            do throws(ODKError) {
+                root = try ODKSubmissionParser.document(Array(sent.xml.utf8), limits: limits)
+                header = try ODKSubmissionParser.header(root)
+            } catch { throw APIError(error) }
+            guard header.formID == formId,
+                  let form = try await odk.publishedForm(project: project, formId: header.formID, version: header.version) else {
+                throw APIError.notFound("submission \(instanceID.prefix(100)) does not exist in form \(formId.prefix(100))")
+            }
+            let submission: ODKSubmission
+            do throws(ODKError) {
+                submission = try ODKSubmissionParser.parse(document: root, form: XFormParser.parse(Array(form.xml.utf8), limits: limits))
+            } catch { throw APIError(error) }
+            guard submission.attachmentNames.contains(name) else {
+                throw APIError.notFound("submission \(instanceID.prefix(100)) names no file \(name.prefix(100)) in its answers")
+            }
+            try await AttachmentStore(connection: c, logger: logger)
+                .storeWhole(account: scope.account, sha256: sha, bytes: bytes, chunkSize: AttachmentController.chunkSize)
+            try await odk.addFile(instanceID, name: name, sha256: sha, size: Int64(bytes.count), contentType: contentType)
+            guard let version = stored.version, try await odk.latestSubmission(of: stored.recordId) == instanceID else { return false }
+            let received = try await odk.files(instanceID).filter { submission.attachmentNames.contains($0.name) }
+            try await Self.writeInstance(
+                record: stored.recordId, instanceID: instanceID, batchKey: "\(instanceID)#file:\(name):\(sha.map { String(format: "%02x", $0) }.joined())",
+                base: (try? JSONParser.parse(version)) ?? .object([:]),
+                changes: submission.answers, fixed: [:], attachments: received, device: sent.device,
+                scope: scope, project: project, connection: c, logger: logger)
+            return true
+        }
     }
 }

@@ -195,3 +195,54 @@ def test_entities_table_as_pyodk_reads_it(world, forms):
             assert rows[eid]["label"] == e.currentVersion.label
             assert rows[eid]["__system"]["version"] == e.currentVersion.version
             assert {k: rows[eid][k] for k in e.currentVersion.data} == e.currentVersion.data
+
+
+PHOTO = """
+| survey |
+| | type | name | label |
+| | text | house | House |
+| | image | photo | Photo |
+| settings |
+| | form_id | form_title | version |
+| | house_photo_{mark} | House photo {mark} | 1 |
+"""
+
+
+def pull_record(tok, kind, record_id):
+    """A record as FieldSync's own API shows it (the pull feed, every page)."""
+    cursor, found = "", None
+    while True:
+        page = call("GET", f"/v1/sync/pull?limit=1000&cursor={cursor}", tok).json()
+        for ch in page["changes"]:
+            if ch.get("kind") == kind and ch.get("id") == record_id:
+                found = ch
+        cursor = page["cursor"]
+        if not page["hasMore"]:
+            return found
+
+
+def test_pyodk_sends_a_submission_with_its_photo(world, forms):
+    form_id = f"house_photo_{world.mark}"
+    with client(world, "admin") as c:
+        c.forms.create(xform(forms["tmp"], PHOTO, "photo", mark=world.mark))
+    photo = forms["tmp"] / "front.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0" + uuid.uuid4().bytes * 64 + b"\xff\xd9")
+    rid = str(uuid.uuid4())
+    xml = (f'<?xml version="1.0"?><data id="{form_id}" version="1"><house>Blue door</house><photo>front.jpg</photo>'
+           f'<meta><instanceID>uuid:{rid}</instanceID></meta></data>')
+    with client(world, "agent") as c:
+        created = c.submissions.create(xml, form_id=form_id, attachments=[photo])
+        assert [(a.name, a.exists) for a in created.attachments] == [("front.jpg", True)]
+        got = c.session.get(f"projects/{world.odk_project}/forms/{form_id}/submissions/uuid:{rid}/attachments/front.jpg")
+        assert got.status_code == 200 and got.content == photo.read_bytes()
+    # FieldSync's instance lists the file by digest and is complete; the answers are the XML's.
+    record = pull_record(token(f"admin-{world.mark}", world.password), "instance", rid)
+    assert record["fields"] == {"house": "Blue door", "photo": "front.jpg"}
+    assert [(a["name"], a["sha256"]) for a in record["attachments"]] == [("front.jpg", hashlib.sha256(photo.read_bytes()).hexdigest())]
+    assert record["complete"] is True and "conflicts" not in record
+    # A name the answers do not give, and someone else's submission: refused.
+    agent = token(f"agent-{world.mark}", world.password)
+    base = f"/odk/v1/projects/{world.odk_project}/forms/{form_id}/submissions/uuid:{rid}/attachments"
+    call("POST", base + "/other.jpg", agent, data=b"x", expect=(404,))
+    call("POST", base + "/front.jpg", token(f"admin-{world.mark}", world.password), data=b"x", expect=(403,))
+    call("GET", base + "/front.jpg", token(f"sup2-{world.mark}", world.password), expect=(404,))
