@@ -135,7 +135,12 @@ extension CentralController {
         let toWrite = changes
         try await database.transaction { c in
             let writer = ODKEntityWriter(scope: scope, project: project.id, connection: c, logger: logger)
-            for change in toWrite { _ = try await writer.write(change, device: device, userAgent: userAgent) }
+            let held = ODKSubmissionEntities(scope: scope, project: project.id, connection: c, logger: logger)
+            for change in toWrite {
+                _ = try await writer.write(change, device: device, userAgent: userAgent)
+                // Collect updates that waited for this entity (sent before it was made here).
+                _ = try await held.release(change.entity)
+            }
         }
         logger.info("odk entities created", metadata: ["project": "\(project.odkId)", "count": "\(toWrite.count)"])
         if many { return JSONBody.response(.object(["success": .bool(true)])) }
@@ -182,8 +187,11 @@ extension CentralController {
         let device = OpenRosa.deviceId(nil, account: scope.account, user: scope.user)
         let userAgent = request.headers[.userAgent].map { String($0.prefix(200)) }
         let result = try await database.transaction { c in
-            try await ODKEntityWriter(scope: scope, project: project.id, connection: c, logger: logger)
+            let result = try await ODKEntityWriter(scope: scope, project: project.id, connection: c, logger: logger)
                 .write(change, device: device, userAgent: userAgent)
+            // Collect updates that waited for this version of the entity.
+            _ = try await ODKSubmissionEntities(scope: scope, project: project.id, connection: c, logger: logger).release(change.entity)
+            return result
         }
         logger.info("odk entity written", metadata: ["project": "\(project.odkId)", "status": "\(result.status.rawValue)"])
     }

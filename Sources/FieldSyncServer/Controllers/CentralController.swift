@@ -138,7 +138,20 @@ struct CentralController {
         return JSONBody.response(.array(forms.map { Self.json($0, project: project) }))
     }
 
+    /// `GET …/forms/{id}`: Central's `Form`; `GET …/forms/{id}.xml` (pyodk's `get_xml`):
+    /// its XForm as uploaded.
     @Sendable func getForm(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let raw = RequestChecks.pathParameter(context, "formId") ?? ""
+        if raw.hasSuffix(".xml"), raw.count > 4 {
+            let (scope, project, form) = try await self.form(context, formId: String(raw.dropLast(4)))
+            let xml = try await database.withConnection { c in
+                try await ODKStore(account: scope.account, connection: c, logger: context.logger)
+                    .publishedForm(project: project.id, formId: form.xmlFormId, version: nil)?.xml
+            }
+            guard let xml else { throw APIError.notFound("form \(form.xmlFormId.prefix(100)) has no XForm") }
+            return Response(status: .ok, headers: [.contentType: "application/xml; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: xml)))
+        }
         let (_, project, form) = try await self.form(context)
         return JSONBody.response(Self.json(form, project: project))
     }

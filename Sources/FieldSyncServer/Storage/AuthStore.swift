@@ -76,6 +76,25 @@ struct AuthStore {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
+    /// The scope a user has now, as its token would give it (``TokenLookup``'s reading),
+    /// for work done later on its behalf (a held Collect entity update released by
+    /// another caller's write). Nil for a user gone or without an account.
+    func scope(ofUser user: UUID) async throws -> CallerScope? {
+        try await connection.query(
+            """
+            SELECT u.role, u.account_id, u.org_unit_ids,
+                   CASE WHEN u.role = 'admin' THEN ARRAY(SELECT p.id FROM projects p WHERE p.account_id = u.account_id ORDER BY p.id)
+                        ELSE u.project_ids END,
+                   ARRAY(SELECT o.path::text FROM org_units o WHERE o.account_id = u.account_id AND o.id = ANY(u.org_unit_ids))
+            FROM users u WHERE u.id = \(user)
+            """, logger: logger
+        ).collect { row -> CallerScope? in
+            let (roleText, account, units, projects, paths) = try row.decode((String, UUID?, [UUID], [UUID], [String]).self)
+            guard let role = Role(rawValue: roleText), let account else { return nil }
+            return CallerScope(account: account, user: user, role: role, projects: projects, orgUnits: units, subtrees: paths)
+        }.first ?? nil
+    }
+
     struct StoredUser: Sendable {
         let id: UUID
         let passwordHash: String

@@ -33,6 +33,8 @@ struct ODKSubmissionEntities {
         var label: String?
         var data: [String: JSONValue]
         var device: UUID
+        /// Who sent it: a held update is written in its sender's scope, whoever releases it.
+        var user: UUID
 
         /// The server version the update's chain starts from: `trunkVersion`, or version 1
         /// for a chain on an entity the phone created offline (Collect leaves
@@ -64,7 +66,7 @@ struct ODKSubmissionEntities {
             return "; entity created" + (try await release(id))
         }
         let update = Update(instanceID: instanceID, entity: id, list: list.id, branch: block.branchId, baseVersion: block.baseVersion,
-                            trunkVersion: block.trunkVersion, label: block.label, data: data, device: device)
+                            trunkVersion: block.trunkVersion, label: block.label, data: data, device: device, user: scope.user)
         if let waiting = try await waitsFor(update) {
             try await hold(update)
             logger.info("odk entity update held", metadata: ["entity": "\(id.lowercased)", "waitsFor": "\(waiting)"])
@@ -130,23 +132,27 @@ struct ODKSubmissionEntities {
     }
 
     /// Applies the held updates of `entity` that no longer wait, each releasing the next,
-    /// until none can go; answers a clause naming how many went.
+    /// until none can go; answers a clause naming how many went. Every entity write of an
+    /// ODK route calls it (Collect's blocks, Central's creates and updates). Each update is
+    /// written in the scope its sender has now; one its sender may no longer write (or
+    /// that can never apply) is dropped and logged, never blocking the write that released it.
     func release(_ entity: UUID) async throws -> String {
         var released = 0
+        var scopes: [UUID: CallerScope?] = [:]
         while true {
             let held = try await connection.query(
                 """
-                SELECT instance_id, entity_type_id, branch_id, base_version, trunk_version, label, data::text, device_id
+                SELECT instance_id, entity_type_id, branch_id, base_version, trunk_version, label, data::text, device_id, user_id
                 FROM odk_held_entity_updates
                 WHERE account_id = \(scope.account) AND entity_id = \(entity) AND project_id = \(project)
                 ORDER BY base_version, held_at, instance_id
                 """, logger: logger
             ).collect { row -> Update in
-                let (instance, list, branch, base, trunk, label, data, device) =
-                    try row.decode((String, UUID, String?, Int64, Int64?, String?, String, UUID).self)
+                let (instance, list, branch, base, trunk, label, data, device, user) =
+                    try row.decode((String, UUID, String?, Int64, Int64?, String?, String, UUID, UUID).self)
                 let fields = (try? JSONParser.parse(data))?.objectValue ?? [:]
                 return Update(instanceID: instance, entity: entity, list: list, branch: branch, baseVersion: base == 0 ? nil : Int(base),
-                              trunkVersion: trunk.map(Int.init), label: label, data: fields, device: device)
+                              trunkVersion: trunk.map(Int.init), label: label, data: fields, device: device, user: user)
             }
             var progressed = false
             for update in held {
@@ -161,9 +167,20 @@ struct ODKSubmissionEntities {
                     break
                 }
                 guard waiting == nil else { continue }
-                try await applyUpdate(update)
+                if scopes[update.user] == nil {
+                    scopes[update.user] = .some(try await AuthStore(connection: connection, logger: logger).scope(ofUser: update.user))
+                }
+                do {
+                    guard let senderScope = scopes[update.user] ?? nil, senderScope.account == scope.account else {
+                        throw APIError.forbidden("the sender of the held update no longer exists")
+                    }
+                    try await ODKSubmissionEntities(scope: senderScope, project: project, connection: connection, logger: logger).applyUpdate(update)
+                    released += 1
+                } catch let refused as APIError {
+                    logger.warning("odk held entity update dropped: its sender may not write it now",
+                                   metadata: ["entity": "\(entity.lowercased)", "reason": "\(refused.code)"])
+                }
                 try await forget(update)
-                released += 1
                 progressed = true
                 break
             }

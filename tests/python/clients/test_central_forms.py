@@ -111,6 +111,8 @@ def test_pyodk_creates_and_publishes_forms_with_their_media(world, forms):
         ids = {f.xmlFormId: f for f in c.forms.list()}
         assert forms["visit"] in ids and f"site_register_{world.mark}" in ids
         assert ids[forms["visit"]].publishedAt is not None
+        xml = c.forms.get_xml(forms["visit"])
+        assert f'id="{forms["visit"]}"' in xml and (forms["tmp"] / "visit.xml").read_text() == xml
         assert c.entity_lists.get(forms["list"]).name == forms["list"]
     files = manifest_of(world, forms["visit"])
     assert set(files) == {f"villages_{world.mark}.csv", f"sites_{world.mark}.csv"}

@@ -139,3 +139,18 @@ def test_bad_entity_blocks_are_4xx_and_write_nothing(world, phones):
         r = requests.post(phones["a"] + "/submission", headers={"X-OpenRosa-Version": "1.0"},
                           files={"xml_submission_file": ("submission.xml", xml, "text/xml")}, timeout=30)
         assert 400 <= r.status_code < 500, (attrs, r.status_code, r.text)
+
+
+def test_a_held_update_is_released_by_an_entity_made_through_pyodk(world, phones):
+    """Phone B's update arrives before the entity exists anywhere; a data manager then
+    creates it with pyodk (Central's API), which releases the update, written as phone B's."""
+    ds, eid = phones["dataset"], str(uuid.uuid4())
+    collect_submit(phones["b"], submission(f"hh_update_{world.mark}", {"dataset": ds, "id": eid}, {"update": "1", "baseVersion": 1},
+                                           {"eid": eid, "village": "From B", "members": 9}), device="collect:phone-b")
+    with client(world, "agent") as c:
+        made = c.entities.create(label="HH Made", data={"village": "Made", "members": "1"}, entity_list_name=ds, uuid=eid)
+        # The answer is read after the write: the released update is in it already.
+        assert made.currentVersion.version == 2
+        e = [x for x in c.entities.list(entity_list_name=ds) if x.uuid == eid][0]
+        assert e.currentVersion.version == 2
+        assert (e.currentVersion.data["village"], e.currentVersion.data["members"]) == ("From B", "9")
