@@ -113,9 +113,13 @@ def main() -> None:
     # examples (project 1, form `household_visit`, the instanceID below) reach real data.
     world.call("POST", f"/v1/forms/xform?projectId={PROJECT}", token=admin, xml=XFORM)
     world.call("POST", f"/odk/v1/projects/1/forms/{XFORM_ID}/submissions", token=agent, xml=SUBMISSION, expect=(200,))
+    # An app user (ODK Collect's credential, in the path): the OpenRosa routes are fuzzed
+    # with its key (schemathesis.toml binds the `key` parameter to it).
+    app = world.call("POST", "/v1/app-users", {"projectId": PROJECT, "orgUnitIds": [UNIT], "name": "fuzz phone"}, admin)
     # Tokens for the revocation runs only: revoking them leaves ADMIN_TOKEN and AGENT_TOKEN alive.
     revoke_admin = world.token("fuzz-admin", "fuzz-admin-pass")
     revoke_agent = world.token("amina", "s3cret-pass")
+    print(f"APP_USER_KEY={app['key']}")
     print(f"ADMIN_TOKEN={admin}")
     print(f"AGENT_TOKEN={agent}")
     print(f"REVOKE_ADMIN_TOKEN={revoke_admin}")
