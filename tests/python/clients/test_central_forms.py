@@ -13,14 +13,13 @@ import csv
 import hashlib
 import io
 import uuid
-import xml.etree.ElementTree as ET
 
 import pytest
 import requests
 from pyodk.errors import PyODKError
 from pyxform.xls2xform import convert
 
-from test_pyodk import URL, call, client, collect_submit, instance_xml, token, world  # noqa: F401
+from test_pyodk import URL, call, client, collect_submit, instance_xml, manifest_of, token, world  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not URL, reason="FIELDSYNC_URL is not set (scripts/schemathesis sets it)")
 
@@ -48,7 +47,6 @@ VISIT = """
 | | site_visit_{mark} | Site visit {mark} | {version} |
 """
 
-NS = {"x": "http://openrosa.org/xforms/xformsList", "m": "http://openrosa.org/xforms/xformsManifest"}
 VILLAGES = "name,label\r\nalpha,Alpha\r\nbazar,Alpha Bazar\r\n"
 
 
@@ -57,31 +55,6 @@ def xform(tmp, sheet, name, **kw):
     path = tmp / f"{name}.xml"
     path.write_text(result.xform)
     return path
-
-
-def openrosa_get(url):
-    r = requests.get(url, headers={"X-OpenRosa-Version": "1.0"}, timeout=30)
-    assert r.status_code == 200, f"{url}: {r.status_code} {r.text}"
-    assert r.headers.get("X-OpenRosa-Version") == "1.0"
-    return r
-
-
-def manifest_of(world, form_id):
-    """What Collect does: formList, the form's manifestUrl, then every file, each checked
-    against its hash. Answers {filename: (type, bytes)}."""
-    listing = ET.fromstring(openrosa_get(world.server_url + "/formList").content)
-    entry = [x for x in listing.findall("x:xform", NS) if x.findtext("x:formID", namespaces=NS) == form_id]
-    assert len(entry) == 1, "the form is in formList once"
-    manifest_url = entry[0].findtext("x:manifestUrl", namespaces=NS)
-    assert manifest_url, "a form with media has a manifestUrl"
-    manifest = openrosa_get(manifest_url)
-    assert "text/xml" in manifest.headers["Content-Type"]
-    files = {}
-    for f in ET.fromstring(manifest.content).findall("m:mediaFile", NS):
-        body = openrosa_get(f.findtext("m:downloadUrl", namespaces=NS)).content
-        assert f.findtext("m:hash", namespaces=NS) == "md5:" + hashlib.md5(body).hexdigest()
-        files[f.findtext("m:filename", namespaces=NS)] = (f.get("type"), body)
-    return files
 
 
 @pytest.fixture(scope="module")
@@ -114,14 +87,14 @@ def test_pyodk_creates_and_publishes_forms_with_their_media(world, forms):
         xml = c.forms.get_xml(forms["visit"])
         assert f'id="{forms["visit"]}"' in xml and (forms["tmp"] / "visit.xml").read_text() == xml
         assert c.entity_lists.get(forms["list"]).name == forms["list"]
-    files = manifest_of(world, forms["visit"])
+    files = manifest_of(world.server_url, forms["visit"])
     assert set(files) == {f"villages_{world.mark}.csv", f"sites_{world.mark}.csv"}
     kind, body = files[f"villages_{world.mark}.csv"]
     assert kind is None and body == VILLAGES.encode(), "the uploaded file comes back byte for byte"
 
 
 def test_the_entity_list_csv_holds_what_was_sent(world, forms):
-    kind, body = manifest_of(world, forms["visit"])[f"sites_{world.mark}.csv"]
+    kind, body = manifest_of(world.server_url, forms["visit"])[f"sites_{world.mark}.csv"]
     assert kind == "entityList"
     assert body.decode().splitlines()[0] == "name,label,__version,village,wells"
     rows = {r["name"]: r for r in rows_of(body)}
@@ -130,23 +103,23 @@ def test_the_entity_list_csv_holds_what_was_sent(world, forms):
 
 
 def test_an_entity_update_changes_the_csv_and_its_hash(world, forms):
-    before = manifest_of(world, forms["visit"])[f"sites_{world.mark}.csv"][1]
+    before = manifest_of(world.server_url, forms["visit"])[f"sites_{world.mark}.csv"][1]
     with client(world, "agent") as c:
         c.entities.update(forms["zeta"], entity_list_name=forms["list"], base_version=1, data={"village": "Zeta East"})
-    after = manifest_of(world, forms["visit"])[f"sites_{world.mark}.csv"][1]
+    after = manifest_of(world.server_url, forms["visit"])[f"sites_{world.mark}.csv"][1]
     assert hashlib.md5(before).hexdigest() != hashlib.md5(after).hexdigest()
     row = {r["name"]: r for r in rows_of(after)}[forms["zeta"]]
     assert (row["__version"], row["village"], row["wells"]) == ("2", "Zeta East", "2")
     with client(world, "agent") as c:
         c.entities.delete(forms["eta"], entity_list_name=forms["list"])
-    assert forms["eta"] not in {r["name"] for r in rows_of(manifest_of(world, forms["visit"])[f"sites_{world.mark}.csv"][1])}
+    assert forms["eta"] not in {r["name"] for r in rows_of(manifest_of(world.server_url, forms["visit"])[f"sites_{world.mark}.csv"][1])}
 
 
 def test_a_new_version_keeps_the_media_it_still_names(world, forms):
     with client(world, "admin") as c:
         c.forms.update(forms["visit"], definition=xform(forms["tmp"], VISIT, "visit2", mark=world.mark, version="2"))
         assert c.forms.get(forms["visit"]).version == "2"
-    assert manifest_of(world, forms["visit"])[f"villages_{world.mark}.csv"][1] == VILLAGES.encode()
+    assert manifest_of(world.server_url, forms["visit"])[f"villages_{world.mark}.csv"][1] == VILLAGES.encode()
 
 
 def test_form_uploads_that_cannot_work_are_refused(world, forms):
@@ -248,3 +221,26 @@ def test_pyodk_sends_a_submission_with_its_photo(world, forms):
     call("POST", base + "/other.jpg", agent, data=b"x", expect=(404,))
     call("POST", base + "/front.jpg", token(f"admin-{world.mark}", world.password), data=b"x", expect=(403,))
     call("GET", base + "/front.jpg", token(f"sup2-{world.mark}", world.password), expect=(404,))
+
+
+def test_collect_splits_a_large_submission_over_two_posts(world, forms):
+    """Collect's split upload: the XML with `*isIncomplete*` first, then the XML again with
+    the file. The instance is written once, whole, when the file arrives."""
+    form_id = f"house_photo_{world.mark}"  # published by the previous test
+    rid = str(uuid.uuid4())
+    xml = (f'<?xml version="1.0"?><data id="{form_id}" version="1"><house>Green roof</house><photo>roof.jpg</photo>'
+           f'<meta><instanceID>uuid:{rid}</instanceID></meta></data>').encode()
+    photo = b"\xff\xd8" + uuid.uuid4().bytes * 512 + b"\xff\xd9"
+    headers = {"X-OpenRosa-Version": "1.0"}
+    assert requests.head(world.server_url + "/submission", headers=headers, timeout=30).status_code == 204
+    first = requests.post(world.server_url + "/submission", params={"deviceID": "collect:split"}, headers=headers, timeout=30,
+                          files=[("xml_submission_file", ("submission.xml", xml, "text/xml")), ("*isIncomplete*", (None, "yes"))])
+    assert first.status_code == 201 and "text/xml" in first.headers["Content-Type"], first.text
+    admin = token(f"admin-{world.mark}", world.password)
+    assert pull_record(admin, "instance", rid) is None, "nothing is written before the file"
+    second = requests.post(world.server_url + "/submission", params={"deviceID": "collect:split"}, headers=headers, timeout=30,
+                           files=[("xml_submission_file", ("submission.xml", xml, "text/xml")), ("roof.jpg", ("roof.jpg", photo, "image/jpeg"))])
+    assert second.status_code == 201, second.text
+    record = pull_record(admin, "instance", rid)
+    assert record["fields"] == {"house": "Green roof", "photo": "roof.jpg"} and record["complete"] is True
+    assert [(a["name"], a["sha256"], a["size"]) for a in record["attachments"]] == [("roof.jpg", hashlib.sha256(photo).hexdigest(), len(photo))]

@@ -6,13 +6,15 @@ sent: per-field merge, both values of a field both phones changed, the offline c
 later update held until its predecessor arrives, and the same result for either order.
 """
 
+import csv
+import io
 import uuid
 
 import pytest
 import requests
 from pyxform.xls2xform import convert
 
-from test_pyodk import ROOT_PASSWORD, ROOT_USER, URL, call, client, collect_submit, pull_entity, token, world  # noqa: F401
+from test_pyodk import ROOT_PASSWORD, ROOT_USER, URL, call, client, collect_submit, manifest_of, pull_entity, token, world  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not URL, reason="FIELDSYNC_URL is not set (scripts/schemathesis sets it)")
 
@@ -32,7 +34,7 @@ REGISTER = """
 UPDATE = """
 | survey |
 | | type | name | label | save_to |
-| | text | eid | Household | |
+| | select_one_from_file hh_{mark}.csv | eid | Household | |
 | | text | village | Village | village |
 | | integer | members | Members | members |
 | entities |
@@ -104,6 +106,15 @@ def test_two_phones_offline_merge_per_field_in_any_order(world, phones, order):
         # Four writes applied (the create and three updates): none held, none dropped.
         assert e[0].currentVersion.version == 4
         assert e[0].conflict == "hard"
+        shown = e[0].currentVersion
+    # Both phones download the merged household again, as Collect does before the next
+    # visit: formList, the update form's manifest, the entity list CSV (hash checked).
+    for phone in ("a", "b"):
+        kind, body = manifest_of(phones[phone], f"hh_update_{world.mark}")[f"{phones['dataset']}.csv"]
+        assert kind == "entityList"
+        row = [r for r in csv.DictReader(io.StringIO(body.decode(), newline="")) if r["name"] == eid]
+        assert row == [{"name": eid, "label": shown.label, "__version": "4",
+                        "village": shown.data["village"], "members": shown.data["members"]}], (phone, body)
     pulled = pull_entity(token(f"admin-{world.mark}", world.password), eid)
     # Collect sends every saved property, changed or not, so each update writes both
     # fields. members: A's 4 and B's 3 (B left it as it was) are concurrent: both kept.

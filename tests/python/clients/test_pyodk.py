@@ -12,8 +12,10 @@ Run by scripts/schemathesis (which starts the server) with FIELDSYNC_URL,
 FIELDSYNC_ROOT_USER and FIELDSYNC_ROOT_PASSWORD set.
 """
 
+import hashlib
 import os
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 import requests
@@ -67,6 +69,34 @@ def collect_submit(server_url, xml, device="collect:pyodk-suite"):
                       headers={"X-OpenRosa-Version": "1.0"},
                       files={"xml_submission_file": ("submission.xml", xml, "text/xml")}, timeout=30)
     assert r.status_code == 201, r.text
+
+
+NS = {"x": "http://openrosa.org/xforms/xformsList", "m": "http://openrosa.org/xforms/xformsManifest"}
+
+
+def openrosa_get(url):
+    r = requests.get(url, headers={"X-OpenRosa-Version": "1.0"}, timeout=30)
+    assert r.status_code == 200, f"{url}: {r.status_code} {r.text}"
+    assert r.headers.get("X-OpenRosa-Version") == "1.0"
+    return r
+
+
+def manifest_of(server_url, form_id):
+    """What Collect does: formList, the form's manifestUrl, then every file, each checked
+    against its hash. Answers {filename: (type, bytes)}."""
+    listing = ET.fromstring(openrosa_get(server_url + "/formList").content)
+    entry = [x for x in listing.findall("x:xform", NS) if x.findtext("x:formID", namespaces=NS) == form_id]
+    assert len(entry) == 1, "the form is in formList once"
+    manifest_url = entry[0].findtext("x:manifestUrl", namespaces=NS)
+    assert manifest_url, "a form with media has a manifestUrl"
+    manifest = openrosa_get(manifest_url)
+    assert "text/xml" in manifest.headers["Content-Type"]
+    files = {}
+    for f in ET.fromstring(manifest.content).findall("m:mediaFile", NS):
+        body = openrosa_get(f.findtext("m:downloadUrl", namespaces=NS)).content
+        assert f.findtext("m:hash", namespaces=NS) == "md5:" + hashlib.md5(body).hexdigest()
+        files[f.findtext("m:filename", namespaces=NS)] = (f.get("type"), body)
+    return files
 
 
 class World:
