@@ -109,7 +109,34 @@ struct ODKEntityWriter {
         if result.status == .rejected {
             throw APIError(result.error ?? ItemError.invalidField("entity", "the entity write was refused"))
         }
+        try await keepVersion(change.entity)
         return result
+    }
+
+    /// Keeps the entity's visible fields at the version this write made (the number of
+    /// writes applied to it, under its lock): what a phone that read this version saw
+    /// (``fields(of:atVersion:)``).
+    func keepVersion(_ entity: UUID) async throws {
+        try await connection.query(
+            """
+            INSERT INTO odk_entity_versions (account_id, entity_id, version, fields)
+            SELECT e.account_id, e.id,
+                   (SELECT count(*) FROM record_writes r WHERE r.account_id = e.account_id AND r.kind = 'entity' AND r.record_id = e.id),
+                   coalesce(e.doc::jsonb -> 'fields', '{}'::jsonb)
+            FROM entities e WHERE e.account_id = \(scope.account) AND e.id = \(entity)
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+    }
+
+    /// The entity's visible fields at Central version `version`, when an ODK route made
+    /// that version (nil otherwise).
+    func fields(of entity: UUID, atVersion version: Int) async throws -> [String: JSONValue]? {
+        try await connection.query(
+            """
+            SELECT fields::text FROM odk_entity_versions
+            WHERE account_id = \(scope.account) AND entity_id = \(entity) AND version = \(Int64(version))
+            """, logger: logger
+        ).collect { try $0.decode(String.self) }.first.flatMap { (try? JSONParser.parse($0))?.objectValue }
     }
 
     /// The version vector stored with an entity (for records whose writes were not logged).

@@ -100,11 +100,23 @@ struct ODKSubmissionEntities {
     }
 
     /// Writes `update` as its phone's next write, based on the exact version it names.
+    /// Collect sends every saved property, changed or not: a property (or the label) equal
+    /// to its value at the version the phone had from the server is left out, as it is no
+    /// edit (when that version was made by an ODK route, which keeps its fields). An
+    /// update that then changes nothing writes nothing, and still counts in its chain.
     func applyUpdate(_ update: Update) async throws {
         let base: ODKEntityWriter.Base = update.baseVersion.map { .version(update.trunk ?? $0, force: true) } ?? .current
-        _ = try await ODKEntityWriter(scope: scope, project: project, connection: connection, logger: logger)
-            .write(.init(entity: update.entity, list: update.list, base: base, label: update.label, data: update.data),
-                   device: update.device, userAgent: nil, register: false)
+        let writer = ODKEntityWriter(scope: scope, project: project, connection: connection, logger: logger)
+        var label = update.label, data = update.data
+        if let had = update.trunk ?? update.baseVersion, let seen = try await writer.fields(of: update.entity, atVersion: had) {
+            (label, data) = Self.edits(label: label, data: data, comparedWith: seen)
+        }
+        if label != nil || !data.isEmpty {
+            _ = try await writer.write(.init(entity: update.entity, list: update.list, base: base, label: label, data: data),
+                                       device: update.device, userAgent: nil, register: false)
+        } else {
+            logger.info("odk entity update changes nothing", metadata: ["entity": "\(update.entity.lowercased)"])
+        }
         if let branch = update.branch, let version = update.baseVersion {
             try await connection.query(
                 """
@@ -112,6 +124,14 @@ struct ODKSubmissionEntities {
                 VALUES (\(scope.account), \(update.entity), \(branch), \(Int64(version)), \(update.instanceID)) ON CONFLICT DO NOTHING
                 """, logger: logger)
         }
+    }
+
+    /// What an update edits: the label and the properties whose text differs from the
+    /// version the phone had (`seen`, its visible fields then), as Collect shows values.
+    static func edits(label: String?, data: [String: JSONValue], comparedWith seen: [String: JSONValue]) -> (String?, [String: JSONValue]) {
+        func text(_ v: JSONValue?) -> String { v.map(EntityListCSV.text) ?? "" }
+        let keptLabel = label.flatMap { $0 == text(seen["label"]) ? nil : $0 }
+        return (keptLabel, data.filter { name, value in text(value) != text(seen[name]) })
     }
 
     func hold(_ update: Update) async throws {

@@ -116,11 +116,9 @@ def test_two_phones_offline_merge_per_field_in_any_order(world, phones, order):
         assert row == [{"name": eid, "label": shown.label, "__version": "4",
                         "village": shown.data["village"], "members": shown.data["members"]}], (phone, body)
     pulled = pull_entity(token(f"admin-{world.mark}", world.password), eid)
-    # Collect sends every saved property, changed or not, so each update writes both
-    # fields. members: A's 4 and B's 3 (B left it as it was) are concurrent: both kept.
-    # (Dropping a property equal to its value at the base version needs the data of every
-    # version, which FieldSync does not keep yet: README, "What does not work yet".)
-    assert sorted(v["value"] for v in pulled["conflicts"]["members"]) == ["3", "4"]
+    # Collect sends every saved property, changed or not. members: A changed it (3 → 4),
+    # B sent the 3 it had from version 1, which is no edit: A's 4 stands alone.
+    assert pulled["fields"]["members"] == "4" and "members" not in pulled.get("conflicts", {})
     # village: A's later edit (Alpha North, which saw A's own first edit) and B's are
     # concurrent: both kept. A's first value (Alpha) is gone: its own later edit covers it.
     assert sorted(v["value"] for v in pulled["conflicts"]["village"]) == ["Alpha Bazar", "Alpha North"]
