@@ -90,6 +90,17 @@ public enum OpenRosaWriter {
         return Array(s.utf8)
     }
 
+    /// The OpenRosa integrity document of an entity list: for each entity asked about that
+    /// the server knows, whether it was deleted (Collect then drops deleted ones it holds).
+    public static func integrity(_ entities: [(id: String, deleted: Bool)]) -> [UInt8] {
+        var s = declaration + "<data>\n  <entities>\n"
+        for e in entities {
+            s += "    <entity id=\"\(escape(e.id))\">\n      <deleted>\(e.deleted ? "true" : "false")</deleted>\n    </entity>\n"
+        }
+        s += "  </entities>\n</data>\n"
+        return Array(s.utf8)
+    }
+
     /// The body of every submission answer (success and error), as Collect shows it.
     public static func response(_ message: String, nature: Nature) -> [UInt8] {
         Array((declaration + "<OpenRosaResponse xmlns=\"\(ODKNamespace.openRosaResponse)\">\n"

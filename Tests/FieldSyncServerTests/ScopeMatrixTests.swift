@@ -312,6 +312,7 @@ struct ScopeMatrixTests {
             Row(.agent, .post, "/odk/v1/projects/\(a.odkProjectQ)/forms/\(a.formKey)/submissions/uuid:1/attachments/a.jpg", "x", 403),
             Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/submissions/uuid:1/attachments/a.jpg", "x", 404),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f/attachments/a.csv", nil, 401),
+            Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/datasets/d/integrity?id=\(UUID().lowercased)", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/formList", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f.xml", nil, 401),
             Row(.anon, .get, "/odk/v1/key/not-a-key/projects/1/forms/f/manifest", nil, 401),

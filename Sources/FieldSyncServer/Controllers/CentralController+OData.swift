@@ -1,7 +1,6 @@
 import FieldSyncCore
 import FieldSyncODK
 import Foundation
-import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -37,9 +36,7 @@ extension CentralController {
 
     /// The URL of `path` under Central's API on the host the caller used.
     static func centralURL(_ request: Request, _ path: String) -> String {
-        let host = request.head.authority ?? "localhost"
-        let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "https" : "http"
-        return "\(scheme)://\(host)/odk/v1/\(path)"
+        "\(OpenRosa.origin(request))/odk/v1/\(path)"
     }
 
     static func nextLink(_ request: Request, _ path: String, query: ODataTable.Query) -> (Int) -> String {

@@ -70,7 +70,8 @@ struct ODKAdminController {
             try await accounts.requireReferences(account: scope.account, projects: [project], units: units)
             try await accounts.createUser(user, passwordHash: hash)
             let odk = ODKStore(account: scope.account, connection: c, logger: context.logger)
-            guard let odkId = try await odk.odkId(of: project), let p = try await odk.project(odkId: odkId) else {
+            guard let odkId = try await odk.odkId(of: project),
+                  let p = try await CentralStore(scope: scope, connection: c, logger: context.logger).project(odkId: odkId) else {
                 throw APIError.notFound("project \(project.lowercased) does not exist")
             }
             let (key, _) = try await AuthStore(connection: c, logger: context.logger)

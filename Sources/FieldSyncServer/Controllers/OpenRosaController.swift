@@ -27,22 +27,15 @@ struct OpenRosaController {
         router.get("forms/:formId", use: download)
         router.get("forms/:formId/manifest", use: manifest)
         router.get("forms/:formId/attachments/:filename", use: mediaFile)
+        router.get("datasets/:name/integrity", use: integrity)
         router.head("submission", use: submissionHead)
         router.post("submission", use: submit)
     }
 
     /// The project of the URL (Central's integer id), which the caller must be in.
     func project(_ context: AppRequestContext) async throws -> (scope: CallerScope, odkId: Int64, id: UUID, key: String) {
-        let scope = try context.requireCaller().requireScope()
-        guard let raw = context.parameters.get("projectId"), let n = Int64(raw), n > 0 else {
-            throw APIError.notFound("no such project: the URL ends in /projects/{n} with n a whole number")
-        }
-        let found = try await database.withConnection { c in
-            try await ODKStore(account: scope.account, connection: c, logger: context.logger).project(odkId: n)
-        }
-        guard let found else { throw APIError.notFound("project \(n) does not exist") }
-        guard scope.projects.contains(found.id) else { throw APIError.forbidden("you are not a member of project \(n)") }
-        return (scope, n, found.id, context.parameters.get("key") ?? "")
+        let (scope, found) = try await ODKProject.resolve(context, database: database)
+        return (scope, found.odkId, found.id, context.parameters.get("key") ?? "")
     }
 
     // MARK: forms
@@ -93,7 +86,8 @@ struct OpenRosaController {
             OpenRosaWriter.MediaFileEntry(
                 filename: f.filename, md5Hex: f.md5,
                 downloadURL: "\(base)/forms/\(Self.pathSegment(formId))/attachments/\(Self.pathSegment(f.filename))",
-                isEntityList: f.entityListCSV != nil)
+                isEntityList: f.entityList != nil,
+                integrityURL: f.entityList.map { "\(base)/datasets/\(Self.pathSegment($0))/integrity" })
         }))
     }
 
@@ -115,6 +109,27 @@ struct OpenRosaController {
             throw APIError.notFound("form \(formId.prefix(100)) has no file \(filename.prefix(100))")
         }
         return OpenRosa.response(bytes, contentType: file.contentType)
+    }
+
+    /// `GET datasets/{name}/integrity?id=a,b,…` (OpenRosa's integrity API): for each entity
+    /// asked about that the app user may see, whether it was deleted; Collect removes the
+    /// deleted ones it keeps offline. Entities it does not know (made offline, not sent
+    /// yet) are left out, so the phone keeps them. Without `id`, every entity it may see.
+    @Sendable func integrity(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let p = try await project(context)
+        let name = RequestChecks.pathParameter(context, "name") ?? ""
+        let asked: Set<UUID>? = request.uri.queryParameters["id"].map { raw in
+            Set(raw.split(separator: ",").prefix(100_000).compactMap { UUID(text: $0.trimmingCharacters(in: .whitespaces)) })
+        }
+        let entities = try await database.withConnection { c in
+            let store = CentralEntityStore(scope: p.scope, connection: c, logger: context.logger)
+            guard let list = try await store.entityList(named: name) else {
+                throw APIError.notFound("entity list \(name.prefix(100)) does not exist")
+            }
+            return try await store.entities(list: list.id, project: p.id)
+        }
+        let known = entities.filter { asked?.contains($0.id) ?? true }
+        return OpenRosa.response(OpenRosaWriter.integrity(known.map { (id: $0.id.lowercased, deleted: $0.deleted) }))
     }
 
     /// A form id as a path segment: percent-encoded beyond the unreserved characters.

@@ -28,10 +28,18 @@ enum OpenRosa {
     /// The base URL Collect was given (`…/odk/v1/key/{key}/projects/{n}`), from the
     /// request's own host, so the URLs in formList point back where Collect connected.
     static func baseURL(_ request: Request, key: String, project: Int64) -> String {
-        let host = request.head.authority ?? "localhost"
-        let scheme = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "https" : "http"
-        return "\(scheme)://\(host)/odk/v1/key/\(key)/projects/\(project)"
+        "\(origin(request))/odk/v1/key/\(key)/projects/\(project)"
     }
+
+    /// `scheme://host` as the caller reached the server (`X-Forwarded-Proto: https`
+    /// behind a proxy that ends TLS).
+    static func origin(_ request: Request) -> String {
+        let host = request.head.authority ?? "localhost"
+        let scheme = request.headers[forwardedProtoHeader] == "https" ? "https" : "http"
+        return "\(scheme)://\(host)"
+    }
+
+    static let forwardedProtoHeader = HTTPField.Name("X-Forwarded-Proto")!
 
     static func md5Hex(_ bytes: some Sequence<UInt8>) -> String {
         Insecure.MD5.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()

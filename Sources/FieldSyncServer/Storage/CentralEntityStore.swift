@@ -59,13 +59,13 @@ struct CentralEntityStore {
     /// What a form's entity declaration makes (as Central does at publish): its entity
     /// list, when no entity type has that name yet, and the properties it saves to.
     func declare(_ entity: XFormEntityDeclaration, formId: String, catalog: CatalogStore) async throws {
-        var list = try await entityList(named: entity.dataset)?.id
-        if list == nil {
-            let id = UUID()
-            try await catalog.createEntityType(account: account, id: id, name: entity.dataset)
-            list = id
+        let list: UUID
+        if let existing = try await entityList(named: entity.dataset) {
+            list = existing.id
+        } else {
+            list = UUID()
+            try await catalog.createEntityType(account: account, id: list, name: entity.dataset)
         }
-        guard let list else { return }
         for property in entity.properties { _ = try await addProperty(property.name, to: list, formId: formId) }
     }
 

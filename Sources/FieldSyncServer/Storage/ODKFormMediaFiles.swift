@@ -18,8 +18,9 @@ struct ODKFormMediaFiles {
         var filename: String
         var md5: String
         var contentType: String
-        /// An entity list's CSV (its bytes, made for the caller).
+        /// An entity list's CSV (its bytes, made for the caller), and the list's name.
         var entityListCSV: [UInt8]?
+        var entityList: String? = nil
         /// An uploaded file (its bytes are an attachment).
         var stored: ODKFormStore.Media?
     }
@@ -40,7 +41,7 @@ struct ODKFormMediaFiles {
                let list = try await entities.entityList(named: String(media.filename.dropLast(4))) {
                 let csv = try await entityCSV(list: list.id, project: project, entities: entities)
                 out.append(File(filename: media.filename, md5: OpenRosa.md5Hex(csv), contentType: "text/csv; charset=utf-8",
-                                entityListCSV: csv, stored: nil))
+                                entityListCSV: csv, entityList: list.name, stored: nil))
             } else if let stored = byName[media.filename] {
                 out.append(File(filename: stored.filename, md5: stored.md5, contentType: stored.contentType, entityListCSV: nil, stored: stored))
             }

@@ -15,15 +15,6 @@ struct ODKStore {
 
     // MARK: projects
 
-    /// The project behind Central's integer id, in this account.
-    func project(odkId: Int64) async throws -> (id: UUID, name: String)? {
-        try await connection.query("SELECT id, name FROM projects WHERE account_id = \(account) AND odk_id = \(odkId)", logger: logger)
-            .collect { row in
-                let (id, name) = try row.decode((UUID, String).self)
-                return (id: id, name: name)
-            }.first
-    }
-
     /// Central's integer id of a project (what Collect's and pyodk's URLs carry).
     func odkId(of project: UUID) async throws -> Int64? {
         try await connection.query("SELECT odk_id FROM projects WHERE account_id = \(account) AND id = \(project)", logger: logger)

@@ -13,13 +13,14 @@ import csv
 import hashlib
 import io
 import uuid
+import xml.etree.ElementTree as ET
 
 import pytest
 import requests
 from pyodk.errors import PyODKError
 from pyxform.xls2xform import convert
 
-from test_pyodk import URL, call, client, collect_submit, instance_xml, manifest_of, token, world  # noqa: F401
+from test_pyodk import NS, URL, call, client, collect_submit, instance_xml, manifest_of, openrosa_get, token, world  # noqa: F401
 
 pytestmark = pytest.mark.skipif(not URL, reason="FIELDSYNC_URL is not set (scripts/schemathesis sets it)")
 
@@ -113,6 +114,29 @@ def test_an_entity_update_changes_the_csv_and_its_hash(world, forms):
     with client(world, "agent") as c:
         c.entities.delete(forms["eta"], entity_list_name=forms["list"])
     assert forms["eta"] not in {r["name"] for r in rows_of(manifest_of(world.server_url, forms["visit"])[f"sites_{world.mark}.csv"][1])}
+    # A phone that kept Eta offline asks the list's integrity URL (from the manifest) and
+    # learns it was deleted; Zeta is not; an id the server never saw is left out.
+    manifest = ET.fromstring(openrosa_get(world.server_url + f"/forms/{forms['visit']}/manifest").content)
+    entry = [f for f in manifest.findall("m:mediaFile", NS) if f.findtext("m:filename", namespaces=NS) == f"sites_{world.mark}.csv"][0]
+    unknown = str(uuid.uuid4())
+    doc = ET.fromstring(openrosa_get(entry.findtext("m:integrityUrl", namespaces=NS) + f"?id={forms['eta']},{forms['zeta']},{unknown}").content)
+    assert {e.get("id"): e.findtext("deleted") for e in doc.iter("entity")} == {forms["eta"]: "true", forms["zeta"]: "false"}
+
+
+def test_pyodk_merges_a_table_into_the_entity_list(world, forms):
+    """entities.merge, as data managers use it: match rows by label, update the ones that
+    differ (on the version get_table showed), create the new ones in one request, add a
+    property the table has and the list has not."""
+    rows = [{"label": "Site Zeta", "village": "Zeta East", "wells": "5", "pumps": "2"},
+            {"label": "Site Theta", "village": "Theta", "wells": "1", "pumps": "0"}]
+    with client(world, "admin") as c:
+        actions = c.entities.merge(rows, entity_list_name=forms["list"], create_source="sites.csv")
+        assert set(actions.to_insert) == {("Site Theta",)} and set(actions.to_update) == {("Site Zeta",)}
+        assert "pumps" in [p.name for p in c.entity_lists.get(forms["list"]).properties]
+        now = {e.currentVersion.label: e.currentVersion for e in c.entities.list(entity_list_name=forms["list"])}
+    assert (now["Site Zeta"].data["wells"], now["Site Zeta"].data["pumps"], now["Site Zeta"].data["village"]) == ("5", "2", "Zeta East")
+    assert now["Site Zeta"].version == 3
+    assert (now["Site Theta"].data["village"], now["Site Theta"].version) == ("Theta", 1)
 
 
 def test_a_new_version_keeps_the_media_it_still_names(world, forms):
