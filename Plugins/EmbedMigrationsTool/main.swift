@@ -51,10 +51,10 @@ let source = """
         public static let all: [Migration] = [
 
     """ + entries.joined() + """
-        ]
-    }
+            ]
+        }
 
-    """
+        """
 do {
     if (try? String(contentsOfFile: output, encoding: .utf8)) != source {
         try source.write(toFile: output, atomically: true, encoding: .utf8)

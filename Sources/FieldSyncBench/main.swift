@@ -37,9 +37,11 @@ struct Positions: AsyncParsableCommand {
                 let i = start + k
                 return PositionItem(
                     id: UUID(), capturedAt: Timestamp(millisecondsSinceEpoch: base + Int64(i) * 1000),
-                    location: GeoPoint(longitude: 90.0 + Double(i % 1000) * 0.0001, latitude: 23.5 + Double(i / 1000) * 0.0001,
-                                       altitude: i % 3 == 0 ? 12.5 : nil),
-                    accuracy: Double(3 + i % 12), transport: i % 2 == 0 ? "foot" : "motorbike").json()
+                    location: GeoPoint(
+                        longitude: 90.0 + Double(i % 1000) * 0.0001, latitude: 23.5 + Double(i / 1000) * 0.0001,
+                        altitude: i % 3 == 0 ? 12.5 : nil),
+                    accuracy: Double(3 + i % 12), transport: i % 2 == 0 ? "foot" : "motorbike"
+                ).json()
             }
             var body: [String: JSONValue] = ["batchId": .string(UUID().lowercasedText), "deviceId": .string(device), "items": .array(items)]
             if let project { body["projectId"] = .string(project) }
@@ -93,7 +95,9 @@ struct Positions: AsyncParsableCommand {
 struct Entities: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Push versioned entity writes from concurrent devices (~10% concurrent edits of shared entities).",
-        discussion: "Example: fieldsync-bench entities --server http://127.0.0.1:8080 --token T --devices-file devices.txt --org-unit U --entity-type E --mode open --rate 10000")
+        discussion:
+            "Example: fieldsync-bench entities --server http://127.0.0.1:8080 --token T --devices-file devices.txt --org-unit U --entity-type E --mode open --rate 10000"
+    )
 
     @Option var server: String = "http://127.0.0.1:8080"
     @Option var token: String
@@ -116,7 +120,9 @@ struct Entities: AsyncParsableCommand {
         let client = PushClient(server: server, token: token, connections: devices.count)
         let sharedIds = (0..<shared).map { _ in UUID().lowercasedText }
         let creator = devices[0]
-        func write(_ id: String, device: String, counter: Int, base: [String: Int], at ms: Int64, changes: [String: JSONValue], create: Bool) -> JSONValue {
+        func write(
+            _ id: String, device: String, counter: Int, base: [String: Int], at ms: Int64, changes: [String: JSONValue], create: Bool
+        ) -> JSONValue {
             var o: [String: JSONValue] = [
                 "kind": .string("entity"), "id": .string(id), "replica": .string(device), "counter": .number(Double(counter)),
                 "base": .object(base.mapValues { .number(Double($0)) }), "editedAt": .string(Timestamp(millisecondsSinceEpoch: ms).description),
@@ -134,7 +140,9 @@ struct Entities: AsyncParsableCommand {
         // The shared entities exist before the clock starts.
         for chunk in stride(from: 0, to: shared, by: 100) {
             let items = sharedIds[chunk..<min(shared, chunk + 100)].enumerated().map { k, id in
-                write(id, device: creator, counter: 1_000_000 + chunk + k, base: [:], at: 1_763_626_530_000, changes: ["name": .string("Shared \(chunk + k)")], create: true)
+                write(
+                    id, device: creator, counter: 1_000_000 + chunk + k, base: [:], at: 1_763_626_530_000,
+                    changes: ["name": .string("Shared \(chunk + k)")], create: true)
             }
             _ = try await post(body(creator, items))
         }
@@ -156,11 +164,19 @@ struct Entities: AsyncParsableCommand {
                         let id = sharedIds[s]
                         var base = [creator: 1_000_000 + s]
                         if let last = lastOnShared[id] { base[device] = last }
-                        items.append(write(id, device: device, counter: counter, base: base, at: ms, changes: ["status": .string("visited by \(dk)")], create: false))
+                        items.append(
+                            write(
+                                id, device: device, counter: counter, base: base, at: ms, changes: ["status": .string("visited by \(dk)")],
+                                create: false))
                         lastOnShared[id] = counter
                     } else {
-                        items.append(write(UUID().lowercasedText, device: device, counter: counter, base: [:], at: ms,
-                                           changes: ["name": .string("Person \(dk)-\(counter)"), "age": .number(Double(counter % 90)), "village": .string("V\(counter % 37)")], create: true))
+                        items.append(
+                            write(
+                                UUID().lowercasedText, device: device, counter: counter, base: [:], at: ms,
+                                changes: [
+                                    "name": .string("Person \(dk)-\(counter)"), "age": .number(Double(counter % 90)),
+                                    "village": .string("V\(counter % 37)"),
+                                ], create: true))
                     }
                 }
                 deviceBatches.append(body(device, items))
@@ -223,17 +239,19 @@ struct Entities: AsyncParsableCommand {
         let acknowledged = ["created", "updated", "merged", "conflict"].reduce(0) { $0 + (statuses[$1] ?? 0) }
         func ms(_ sorted: [Duration], _ p: Double) -> JSONValue { .number(percentileMilliseconds(sorted, p).rounded()) }
         let offered: Double = open ? Double(total) / lastScheduled : 0
-        print(JSONWriter.string(.object([
-            "mode": .string(mode), "writes": .number(Double(acknowledged)), "answered": .number(Double(statuses.values.reduce(0, +))),
-            "planned": .number(Double(total)), "devices": .number(Double(devices.count)), "batchSize": .number(Double(batchSize)),
-            "batches": .number(Double(service.count)),
-            "offeredRate": .number(open ? rate : 0), "offeredRateActual": .number(offered.rounded()),
-            "seconds": .number((seconds * 1000).rounded() / 1000), "rate": .number((Double(acknowledged) / seconds).rounded()),
-            "p50ms": ms(service, 0.5), "p95ms": ms(service, 0.95), "p99ms": ms(service, 0.99), "maxms": ms(service, 1),
-            "schedP50ms": ms(fromSchedule, 0.5), "schedP95ms": ms(fromSchedule, 0.95), "schedP99ms": ms(fromSchedule, 0.99),
-            "statuses": .object(statuses.mapValues { .number(Double($0)) }),
-            "generatorCPUSeconds": .number((cpu * 1000).rounded() / 1000),
-        ])))
+        print(
+            JSONWriter.string(
+                .object([
+                    "mode": .string(mode), "writes": .number(Double(acknowledged)), "answered": .number(Double(statuses.values.reduce(0, +))),
+                    "planned": .number(Double(total)), "devices": .number(Double(devices.count)), "batchSize": .number(Double(batchSize)),
+                    "batches": .number(Double(service.count)),
+                    "offeredRate": .number(open ? rate : 0), "offeredRateActual": .number(offered.rounded()),
+                    "seconds": .number((seconds * 1000).rounded() / 1000), "rate": .number((Double(acknowledged) / seconds).rounded()),
+                    "p50ms": ms(service, 0.5), "p95ms": ms(service, 0.95), "p99ms": ms(service, 0.99), "maxms": ms(service, 1),
+                    "schedP50ms": ms(fromSchedule, 0.5), "schedP95ms": ms(fromSchedule, 0.95), "schedP99ms": ms(fromSchedule, 0.99),
+                    "statuses": .object(statuses.mapValues { .number(Double($0)) }),
+                    "generatorCPUSeconds": .number((cpu * 1000).rounded() / 1000),
+                ])))
     }
 }
 
@@ -241,9 +259,9 @@ struct Entities: AsyncParsableCommand {
 func processCPUSeconds() -> Double {
     var usage = rusage()
     #if os(Linux)
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
     #else
-    getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF, &usage)
     #endif
     func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
     return s(usage.ru_utime) + s(usage.ru_stime)

@@ -16,8 +16,10 @@ struct Admin: AsyncParsableCommand {
               fieldsync admin project create --name "Field survey" --app-id demo.survey \\
                 --account-id 0de30000-0000-4000-8000-000000000001
             """,
-        subcommands: [AccountCommands.self, ProjectCommands.self, UserCommands.self, OrgUnitTypeCommands.self,
-                      EntityTypeCommands.self, FormCommands.self, AppUserCommands.self])
+        subcommands: [
+            AccountCommands.self, ProjectCommands.self, UserCommands.self, OrgUnitTypeCommands.self,
+            EntityTypeCommands.self, FormCommands.self, AppUserCommands.self,
+        ])
 }
 
 /// `--account-id`, shared by the commands acting inside an account.
@@ -134,8 +136,9 @@ struct ProjectCommands: AsyncParsableCommand {
             let context = try Context(global)
             let accountId = try context.accountId(account.accountId)
             let items = try await context.withSignedInClient { try await $0.listProjects(accountId: accountId) }
-            ListOutput.print(items, global: global, columns: [.init("ID", "id"), .init("NAME", "name"), .init("APP ID", "appId")],
-                             empty: "no projects")
+            ListOutput.print(
+                items, global: global, columns: [.init("ID", "id"), .init("NAME", "name"), .init("APP ID", "appId")],
+                empty: "no projects")
         }
     }
 }
@@ -187,8 +190,9 @@ struct UserCommands: AsyncParsableCommand {
             let units = try orgUnitIds.map { try Context.uuid($0, option: "--org-unit-id")! }
             let accountId = try context.accountId(account.accountId)
             let created = try await context.withSignedInClient {
-                try await $0.createUser(username: username, password: password, role: role.rawValue,
-                                        projectIds: projects, orgUnitIds: units, id: id, accountId: accountId)
+                try await $0.createUser(
+                    username: username, password: password, role: role.rawValue,
+                    projectIds: projects, orgUnitIds: units, id: id, accountId: accountId)
             }
             printCreated("user", created, name: username, global: global)
         }
@@ -210,10 +214,12 @@ struct UserCommands: AsyncParsableCommand {
             let context = try Context(global)
             let accountId = try context.accountId(account.accountId)
             let items = try await context.withSignedInClient { try await $0.listUsers(accountId: accountId) }
-            ListOutput.print(items, global: global, columns: [
-                .init("ID", "id"), .init("USERNAME", "username"), .init("ROLE", "role"),
-                .init("PROJECTS", "projectIds"), .init("ORG UNITS", "orgUnitIds"),
-            ], empty: "no users")
+            ListOutput.print(
+                items, global: global,
+                columns: [
+                    .init("ID", "id"), .init("USERNAME", "username"), .init("ROLE", "role"),
+                    .init("PROJECTS", "projectIds"), .init("ORG UNITS", "orgUnitIds"),
+                ], empty: "no users")
         }
     }
 }
@@ -272,8 +278,9 @@ struct OrgUnitTypeCommands: AsyncParsableCommand {
             let accountId = try context.accountId(account.accountId)
             let items = try await context.withSignedInClient { try await $0.listOrgUnitTypes(accountId: accountId) }
             let sorted = items.sorted { ($0["depth"]?.numberValue ?? 0) < ($1["depth"]?.numberValue ?? 0) }
-            ListOutput.print(sorted, global: global, columns: [.init("ID", "id"), .init("NAME", "name"), .init("DEPTH", "depth")],
-                             empty: "no org-unit types")
+            ListOutput.print(
+                sorted, global: global, columns: [.init("ID", "id"), .init("NAME", "name"), .init("DEPTH", "depth")],
+                empty: "no org-unit types")
         }
     }
 }

@@ -91,7 +91,9 @@ struct FormCommands: AsyncParsableCommand {
             }
             do {
                 let v = try JSONParser.parse(text)
-                guard v.arrayValue != nil else { throw CommandFailure.usage("the questions must be a JSON array like [{\"name\":\"age\",\"type\":\"integer\"}]") }
+                guard v.arrayValue != nil else {
+                    throw CommandFailure.usage("the questions must be a JSON array like [{\"name\":\"age\",\"type\":\"integer\"}]")
+                }
                 return v
             } catch let e as JSONParser.Failure {
                 throw CommandFailure.usage("the questions are not valid JSON (\(e)); give an array like [{\"name\":\"age\",\"type\":\"integer\"}]")
@@ -112,7 +114,8 @@ struct FormCommands: AsyncParsableCommand {
         @Option(help: "The form's id devices name it by (text, unique in the account).") var formId: String
         @Option(help: "The form's title.") var name: String
         @Option(help: "The first version's label.") var version: String = "1"
-        @Option(help: ArgumentHelp("A project the form belongs to (repeatable; default: your project).", valueName: "uuid")) var projectId: [String] = []
+        @Option(help: ArgumentHelp("A project the form belongs to (repeatable; default: your project).", valueName: "uuid")) var projectId: [String] =
+            []
         @OptionGroup var questions: FieldsOption
         @Option(help: ArgumentHelp("Choose the id.", valueName: "uuid")) var id: String?
 
@@ -124,7 +127,8 @@ struct FormCommands: AsyncParsableCommand {
             let id = try Context.uuid(id, option: "--id")
             let accountId = try context.accountId(account.accountId)
             let created = try await context.withSignedInClient {
-                try await $0.createForm(formId: formId, name: name, version: version, projectIds: projects, fields: fields, id: id, accountId: accountId)
+                try await $0.createForm(
+                    formId: formId, name: name, version: version, projectIds: projects, fields: fields, id: id, accountId: accountId)
             }
             printCreated("form", created, name: formId, global: global)
         }
@@ -144,9 +148,11 @@ struct FormCommands: AsyncParsableCommand {
             let context = try Context(global)
             let accountId = try context.accountId(account.accountId)
             let items = try await context.withSignedInClient { try await $0.listForms(accountId: accountId) }
-            ListOutput.print(items, global: global, columns: [
-                .init("ID", "id"), .init("FORM ID", "formId"), .init("NAME", "name"), .init("VERSION", "version"), .init("QUESTIONS", "fields"),
-            ], empty: "no forms")
+            ListOutput.print(
+                items, global: global,
+                columns: [
+                    .init("ID", "id"), .init("FORM ID", "formId"), .init("NAME", "name"), .init("VERSION", "version"), .init("QUESTIONS", "fields"),
+                ], empty: "no forms")
         }
     }
 
@@ -169,7 +175,9 @@ struct FormCommands: AsyncParsableCommand {
             guard let form = try Context.uuid(id, option: "ID") else { throw CommandFailure.usage("give the form's id") }
             let fields = try questions.value()
             let accountId = try context.accountId(account.accountId)
-            let created = try await context.withSignedInClient { try await $0.addFormVersion(form: form, version: version, fields: fields, accountId: accountId) }
+            let created = try await context.withSignedInClient {
+                try await $0.addFormVersion(form: form, version: version, fields: fields, accountId: accountId)
+            }
             if global.json {
                 Console.json(created)
             } else if !global.quiet {

@@ -19,7 +19,8 @@ struct Context {
         let env = ProcessInfo.processInfo.environment
         store = ProfileStore(path: options.profile ?? ProfileStore.defaultPath(environment: env))
         profile = try store.load()
-        var server = options.server
+        var server =
+            options.server
             ?? env["FIELDSYNC_SERVER"].flatMap { $0.isEmpty ? nil : $0 }
             ?? profile.server
             ?? GlobalOptions.defaultServer
@@ -71,7 +72,8 @@ struct Context {
     func withSignedInClient<T: Sendable>(_ body: (FieldSyncClient) async throws -> T) async throws -> T {
         guard token != nil else {
             if profile.token != nil, let stored = profile.server {
-                throw CommandFailure.failed("the profile's token is for \(stored), not \(server); sign in there with fieldsync login --server \(server)")
+                throw CommandFailure.failed(
+                    "the profile's token is for \(stored), not \(server); sign in there with fieldsync login --server \(server)")
             }
             throw CommandFailure.failed("not signed in to \(server); sign in first with fieldsync login --username NAME")
         }

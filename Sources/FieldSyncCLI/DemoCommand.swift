@@ -70,7 +70,8 @@ struct Demo: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let adminName = adminUser ?? env["FIELDSYNC_ADMIN_USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "admin"
         guard let adminSecret = adminPassword ?? env["FIELDSYNC_ADMIN_PASSWORD"].flatMap({ $0.isEmpty ? nil : $0 }) else {
-            throw CommandFailure.usage("give the superuser's password with --admin-password or FIELDSYNC_ADMIN_PASSWORD (as given to fieldsync-server)")
+            throw CommandFailure.usage(
+                "give the superuser's password with --admin-password or FIELDSYNC_ADMIN_PASSWORD (as given to fieldsync-server)")
         }
         let agentSecret = env["FIELDSYNC_DEMO_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 } ?? Self.defaultAgentPassword
         var units: TreeImporter.UnitFile? = nil
@@ -78,9 +79,11 @@ struct Demo: AsyncParsableCommand {
             units = try TreeImporter.readUnits(sampledata + "/orgunits.json")
         }
         let report = try await context.withClient(authenticated: false) { client in
-            try await DemoRun(context: context, client: client, positions: positions, batchSize: batchSize,
-                              sampledata: sampledata, units: units, wait: wait)
-                .run(admin: (adminName, adminSecret), agentPassword: agentSecret)
+            try await DemoRun(
+                context: context, client: client, positions: positions, batchSize: batchSize,
+                sampledata: sampledata, units: units, wait: wait
+            )
+            .run(admin: (adminName, adminSecret), agentPassword: agentSecret)
         }
         if global.json {
             try Console.json(report)
@@ -88,7 +91,8 @@ struct Demo: AsyncParsableCommand {
             print(report.text)
         }
         if !report.missing.isEmpty {
-            throw CommandFailure.failed("\(Format.plural(report.missing.count, "pushed position")) did not come back in the pull, e.g. \(report.missing.sorted()[0])")
+            throw CommandFailure.failed(
+                "\(Format.plural(report.missing.count, "pushed position")) did not come back in the pull, e.g. \(report.missing.sorted()[0])")
         }
         if let notReady = report.notReady {
             throw CommandFailure.failed("the server is not ready: \(notReady)")
@@ -184,10 +188,14 @@ struct DemoRun {
         do {
             let me = try await client.signIn(username: admin.0, password: admin.1)
             guard me.user.role == "superuser" else {
-                throw CommandFailure.failed("\(admin.0) is \(me.user.role == "admin" ? "an admin" : "a " + me.user.role), not the superuser; give the superuser's credentials (FIELDSYNC_ADMIN_USER/FIELDSYNC_ADMIN_PASSWORD)")
+                throw CommandFailure.failed(
+                    "\(admin.0) is \(me.user.role == "admin" ? "an admin" : "a " + me.user.role), not the superuser; give the superuser's credentials (FIELDSYNC_ADMIN_USER/FIELDSYNC_ADMIN_PASSWORD)"
+                )
             }
         } catch let error as ClientError where error.status == 401 {
-            throw CommandFailure.failed("the superuser \(admin.0) cannot sign in (\(error)); give the credentials the server was started with (--admin-user/--admin-password or FIELDSYNC_ADMIN_USER/FIELDSYNC_ADMIN_PASSWORD)")
+            throw CommandFailure.failed(
+                "the superuser \(admin.0) cannot sign in (\(error)); give the credentials the server was started with (--admin-user/--admin-password or FIELDSYNC_ADMIN_USER/FIELDSYNC_ADMIN_PASSWORD)"
+            )
         }
         step("signed in as the superuser \(admin.0)")
         let account = DemoIds.account
@@ -203,7 +211,9 @@ struct DemoRun {
                 step("org-unit types: \(types.created) created, \(types.existing) already there")
                 let started = ContinuousClock.now
                 report.treeImported = try await importer.importUnits(units)
-                step("tree: \(Format.plural(report.treeImported ?? 0, "org unit")) imported in \(Format.seconds((ContinuousClock.now - started).seconds)) s")
+                step(
+                    "tree: \(Format.plural(report.treeImported ?? 0, "org unit")) imported in \(Format.seconds((ContinuousClock.now - started).seconds)) s"
+                )
                 agentUnits = units.rootIds.compactMap(UUID.init(uuidString:))
             } catch let error as ClientError where error.status == 404 {
                 report.treeNote = "no tree (this server has no org-unit import yet)"
@@ -220,7 +230,8 @@ struct DemoRun {
         do {
             try await client.signIn(username: Demo.agentUsername, password: agentPassword, deviceId: DemoIds.device)
         } catch let error as ClientError where error.status == 401 {
-            throw CommandFailure.failed("\(Demo.agentUsername) cannot sign in (\(error)); it exists with another password: set FIELDSYNC_DEMO_PASSWORD to it")
+            throw CommandFailure.failed(
+                "\(Demo.agentUsername) cannot sign in (\(error)); it exists with another password: set FIELDSYNC_DEMO_PASSWORD to it")
         }
         let registration = try await client.registerDevice(deviceId: DemoIds.device, model: "fieldsync demo", appVersion: "fieldsync-cli")
         step("signed in as \(Demo.agentUsername); device \(registration.deviceId) registered")

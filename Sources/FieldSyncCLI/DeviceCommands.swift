@@ -21,8 +21,10 @@ struct Device: AsyncParsableCommand {
               fieldsync device sync --device field-1
               fieldsync device status --device field-1
             """,
-        subcommands: [DeviceLogin.self, Register.self, DeviceCollect.self, DeviceEdit.self, DevicePropose.self,
-                      DeviceStatusCommand.self, DeviceSync.self, List.self])
+        subcommands: [
+            DeviceLogin.self, Register.self, DeviceCollect.self, DeviceEdit.self, DevicePropose.self,
+            DeviceStatusCommand.self, DeviceSync.self, List.self,
+        ])
 
     /// `fieldsync device register`.
     struct Register: AsyncParsableCommand {
@@ -67,7 +69,8 @@ struct Device: AsyncParsableCommand {
             if global.json {
                 try Console.json(registration)
             } else if !global.quiet {
-                print("device \(registration.deviceId) is registered to \(context.profile.username ?? registration.userId) since \(registration.since)")
+                print(
+                    "device \(registration.deviceId) is registered to \(context.profile.username ?? registration.userId) since \(registration.since)")
             }
         }
     }
@@ -86,10 +89,12 @@ struct Device: AsyncParsableCommand {
         func run() async throws {
             let context = try Context(global)
             let items = try await context.withSignedInClient { client in try await client.listDevices() }
-            ListOutput.print(items, global: global, columns: [
-                .init("DEVICE ID", "deviceId"), .init("USER ID", "userId"), .init("SINCE", "since"),
-                .init("MODEL", "model"), .init("APP VERSION", "appVersion"),
-            ])
+            ListOutput.print(
+                items, global: global,
+                columns: [
+                    .init("DEVICE ID", "deviceId"), .init("USER ID", "userId"), .init("SINCE", "since"),
+                    .init("MODEL", "model"), .init("APP VERSION", "appVersion"),
+                ])
         }
     }
 }
@@ -107,12 +112,15 @@ extension Device.Register {
         }
         let (forms, types) = try await device.store.catalog()
         if global.json {
-            Console.json(.object([
-                "deviceId": .string(registration.deviceId), "userId": .string(registration.userId), "since": .string(registration.since),
-                "forms": .number(Double(forms.count)), "entityTypes": .number(Double(types.count)), "store": .string(device.store.path),
-            ]))
+            Console.json(
+                .object([
+                    "deviceId": .string(registration.deviceId), "userId": .string(registration.userId), "since": .string(registration.since),
+                    "forms": .number(Double(forms.count)), "entityTypes": .number(Double(types.count)), "store": .string(device.store.path),
+                ]))
         } else if !global.quiet {
-            print("device \(registration.deviceId) is registered since \(registration.since); downloaded \(Format.plural(forms.count, "form")) and \(Format.plural(types.count, "entity type"))")
+            print(
+                "device \(registration.deviceId) is registered since \(registration.since); downloaded \(Format.plural(forms.count, "form")) and \(Format.plural(types.count, "entity type"))"
+            )
         }
     }
 }

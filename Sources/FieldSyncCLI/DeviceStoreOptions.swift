@@ -9,9 +9,10 @@ struct DeviceStoreOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The device's SQLite store (default: by --device name).", valueName: "path"))
     var store: String?
 
-    @Option(help: ArgumentHelp(
-        "The emulated device's name: its store is ~/.local/share/fieldsync/devices/NAME.sqlite (default: default).",
-        valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The emulated device's name: its store is ~/.local/share/fieldsync/devices/NAME.sqlite (default: default).",
+            valueName: "name"))
     var device: String?
 
     /// Whether either option was given.

@@ -38,7 +38,9 @@ struct DeviceLogin: AsyncParsableCommand {
         if global.json {
             try Console.json(LoginOutput(store: device.store.path, device: session))
         } else if !global.quiet {
-            print("device \(session.replica) signed in as \(session.username ?? username) at \(context.server) (store \(device.store.path)); next: fieldsync device register\(deviceArgs)")
+            print(
+                "device \(session.replica) signed in as \(session.username ?? username) at \(context.server) (store \(device.store.path)); next: fieldsync device register\(deviceArgs)"
+            )
         }
     }
 
@@ -75,7 +77,9 @@ struct DeviceCollect: AsyncParsableCommand {
     @Option(help: "GPS positions to record along with them.") var track = 0
 
     func validate() throws {
-        guard (0...100_000).contains(count), (0...100_000).contains(track) else { throw ValidationError("--count and --track must be from 0 to 100000") }
+        guard (0...100_000).contains(count), (0...100_000).contains(track) else {
+            throw ValidationError("--count and --track must be from 0 to 100000")
+        }
     }
 
     func run() async throws {
@@ -86,7 +90,9 @@ struct DeviceCollect: AsyncParsableCommand {
         if global.json {
             Console.json(.object(["instances": .array(ids.map { .string($0.lowercased) }), "positions": .number(Double(track))]))
         } else if !global.quiet {
-            print("collected \(Format.plural(ids.count, "instance")) and \(Format.plural(track, "position")) offline; send them with fieldsync device sync")
+            print(
+                "collected \(Format.plural(ids.count, "instance")) and \(Format.plural(track, "position")) offline; send them with fieldsync device sync"
+            )
         } else {
             ids.forEach { print($0.lowercased) }
         }
@@ -124,8 +130,11 @@ struct DeviceEdit: AsyncParsableCommand {
         let device = try store.open()
         let recordId: UUID
         if id == "new" {
-            guard itemKind == .entity else { throw CommandFailure.usage("only entities are created with edit; use fieldsync device collect for instances") }
-            recordId = try await device.createEntity(type: try Context.uuid(type, option: "--type"), orgUnit: try Context.uuid(orgUnit, option: "--org-unit"), attributes: changes)
+            guard itemKind == .entity else {
+                throw CommandFailure.usage("only entities are created with edit; use fieldsync device collect for instances")
+            }
+            recordId = try await device.createEntity(
+                type: try Context.uuid(type, option: "--type"), orgUnit: try Context.uuid(orgUnit, option: "--org-unit"), attributes: changes)
         } else {
             guard let u = try Context.uuid(id, option: "ID") else { throw CommandFailure.usage("give the record's id") }
             try await device.edit(kind: itemKind, id: u, changes: changes)
@@ -135,7 +144,9 @@ struct DeviceEdit: AsyncParsableCommand {
         if global.json {
             Console.json(record?.document ?? .null)
         } else if !global.quiet {
-            print("\(kind) \(recordId.lowercased) edited offline (\(changes.keys.sorted().joined(separator: ", "))); send it with fieldsync device sync")
+            print(
+                "\(kind) \(recordId.lowercased) edited offline (\(changes.keys.sorted().joined(separator: ", "))); send it with fieldsync device sync"
+            )
         } else {
             print(recordId.lowercased)
         }
@@ -165,7 +176,9 @@ struct DevicePropose: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The org unit to change (default: a new one).", valueName: "uuid")) var id: String?
 
     func run() async throws {
-        guard kind == "orgunit" || kind == "orgUnit" else { throw CommandFailure.usage("only org units are proposed: fieldsync device propose orgunit name=…") }
+        guard kind == "orgunit" || kind == "orgUnit" else {
+            throw CommandFailure.usage("only org units are proposed: fieldsync device propose orgunit name=…")
+        }
         let device = try store.open()
         let unit = try await device.propose(orgUnit: try Context.uuid(id, option: "--id"), changes: try parseAssignments(assignments))
         if global.json {
@@ -197,14 +210,17 @@ struct DeviceStatusCommand: AsyncParsableCommand {
         let s = status.session
         print("device     \(s.replica)  (\(store.path))")
         print("user       \(s.username ?? "not signed in")\(s.registered ? "" : " (not registered)") at \(s.server ?? "-")")
-        print("queued     \(status.queuedTotal)\(status.queued.isEmpty ? "" : " (" + status.queued.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")")
+        print(
+            "queued     \(status.queuedTotal)\(status.queued.isEmpty ? "" : " (" + status.queued.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")"
+        )
         print("in flight  \(status.inFlight) in \(Format.plural(status.batchIds.count, "batch", "batches"))")
         print("records    \(status.records.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
         print("written    \(status.written), acknowledged \(status.acknowledged), counter \(status.counter)")
         if !status.conflicts.isEmpty {
             print("conflicts  \(status.conflicts.count):")
             for c in status.conflicts {
-                let values = (c.values.arrayValue ?? []).map { v in "\(JSONWriter.string(v["value"] ?? .null)) by \(v["replica"]?.stringValue ?? "?")" }
+                let values = (c.values.arrayValue ?? []).map { v in "\(JSONWriter.string(v["value"] ?? .null)) by \(v["replica"]?.stringValue ?? "?")"
+                }
                 print("  \(c.kind) \(c.id) \(c.field): \(values.joined(separator: " | "))")
             }
         }
@@ -249,10 +265,13 @@ struct DeviceSync: AsyncParsableCommand {
         if global.json {
             try Console.json(report)
         } else if !global.quiet {
-            print("pushed \(Format.plural(report.acknowledged, "write")) in \(Format.plural(report.batches, "batch", "batches")) (\(report.conflicts) in conflict, \(report.rejected) rejected); pulled \(Format.plural(report.pulledRecords, "record")) and \(Format.plural(report.pulledPositions, "position"))\(report.outboxLeft > 0 ? "; \(report.outboxLeft) still queued" : "")")
+            print(
+                "pushed \(Format.plural(report.acknowledged, "write")) in \(Format.plural(report.batches, "batch", "batches")) (\(report.conflicts) in conflict, \(report.rejected) rejected); pulled \(Format.plural(report.pulledRecords, "record")) and \(Format.plural(report.pulledPositions, "position"))\(report.outboxLeft > 0 ? "; \(report.outboxLeft) still queued" : "")"
+            )
         }
         if report.rejected > 0 {
-            throw CommandFailure.partial("\(report.rejected) writes were rejected; see fieldsync device status\(store.device.map { " --device \($0)" } ?? "")")
+            throw CommandFailure.partial(
+                "\(report.rejected) writes were rejected; see fieldsync device status\(store.device.map { " --device \($0)" } ?? "")")
         }
     }
 }

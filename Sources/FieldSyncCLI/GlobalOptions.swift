@@ -3,9 +3,11 @@ import Foundation
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
-        "Server base URL (env FIELDSYNC_SERVER; else the profile's server; else http://127.0.0.1:8080).",
-        valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Server base URL (env FIELDSYNC_SERVER; else the profile's server; else http://127.0.0.1:8080).",
+            valueName: "url"))
     var server: String?
 
     @Flag(name: .long, help: "Print machine-readable JSON on standard output.")
@@ -17,8 +19,10 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: [.short, .long], help: "Print each retry and connection problem.")
     var verbose = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Profile file (env FIELDSYNC_PROFILE; default ~/.config/fieldsync/profile.json).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Profile file (env FIELDSYNC_PROFILE; default ~/.config/fieldsync/profile.json).", valueName: "path"))
     var profile: String?
 
     @Option(name: .long, help: ArgumentHelp("Seconds each request may take.", valueName: "seconds"))

@@ -30,7 +30,9 @@ struct FormUpload: AsyncParsableCommand {
             Console.json(stored)
         } else if !global.quiet {
             let verb = stored["created"] == .bool(false) ? "already stored" : "stored"
-            print("\(verb) form \(stored["formId"]?.stringValue ?? "?") version \(stored["version"]?.stringValue ?? "?") (id \(stored["id"]?.stringValue ?? "?"))")
+            print(
+                "\(verb) form \(stored["formId"]?.stringValue ?? "?") version \(stored["version"]?.stringValue ?? "?") (id \(stored["id"]?.stringValue ?? "?"))"
+            )
         }
     }
 }

@@ -38,7 +38,8 @@ struct OrgUnits: AsyncParsableCommand {
             if global.json { Console.json(summary); return }
             if global.quiet { return }
             func n(_ key: String) -> String { summary[key]?.numberValue.map { String(Int($0)) } ?? "-" }
-            print("""
+            print(
+                """
                 org unit          \(unit.lowercased) (\(n("units")) units in its subtree)
                 instances         \(n("instances"))
                 outside org unit  \(n("outsideOrgUnit"))

@@ -87,7 +87,8 @@ struct Positions: AsyncParsableCommand {
                 for r in summary.rejections { print("  rejected \(r)") }
             }
             if summary.rejected > 0 {
-                throw CommandFailure.partial("\(Format.count(summary.rejected)) of \(Format.count(summary.pushed)) positions were rejected; the others are stored")
+                throw CommandFailure.partial(
+                    "\(Format.count(summary.rejected)) of \(Format.count(summary.pushed)) positions were rejected; the others are stored")
             }
         }
     }

@@ -43,7 +43,7 @@ struct Pull: AsyncParsableCommand {
         let project = try Context.uuid(projectId, option: "--project-id")
         var file: FileHandle? = nil
         if let out {
-            guard FileManager.default.createFile(atPath: out, contents: nil) , let handle = FileHandle(forWritingAtPath: out) else {
+            guard FileManager.default.createFile(atPath: out, contents: nil), let handle = FileHandle(forWritingAtPath: out) else {
                 throw CommandFailure.failed("cannot write \(out): check the directory exists and is writable")
             }
             file = handle

@@ -50,11 +50,15 @@ struct Login: AsyncParsableCommand {
         }
         try context.save()
         if global.json {
-            try Console.json(LoginOutput(server: context.server, username: answer.user.username, role: answer.user.role,
-                                         accountId: answer.user.accountId, projectIds: answer.user.projectIds,
-                                         expiresAt: answer.expiresAt, profile: context.store.path))
+            try Console.json(
+                LoginOutput(
+                    server: context.server, username: answer.user.username, role: answer.user.role,
+                    accountId: answer.user.accountId, projectIds: answer.user.projectIds,
+                    expiresAt: answer.expiresAt, profile: context.store.path))
         } else if !global.quiet {
-            print("signed in as \(answer.user.username) (\(answer.user.role)) at \(context.server); token stored in \(context.store.path) until \(answer.expiresAt)")
+            print(
+                "signed in as \(answer.user.username) (\(answer.user.role)) at \(context.server); token stored in \(context.store.path) until \(answer.expiresAt)"
+            )
         }
     }
 

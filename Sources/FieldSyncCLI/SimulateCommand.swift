@@ -60,7 +60,8 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Shared entities per agent, edited by its devices.") var sharedEntities = 5
     @Option(help: "Share of writes that edit a shared entity, 0 to 1.") var sharedEditRate = 0.2
     @Option(help: "GPS positions per device.") var track = 10
-    @Option(help: "Items per push (the protocol allows large batches; a device of the default fleet pushes its 60 writes at once).") var batchSize = 200
+    @Option(help: "Items per push (the protocol allows large batches; a device of the default fleet pushes its 60 writes at once).") var batchSize =
+        200
     @Option(help: ArgumentHelp("Keep the device stores here (default: a temporary folder).", valueName: "dir")) var storeDir: String?
     @Flag(help: "Do not delete the device stores afterwards.") var keepStores = false
     @Option(help: "The superuser's or an admin's username (env FIELDSYNC_ADMIN_USER; default admin).") var adminUser: String?
@@ -72,7 +73,9 @@ struct Simulate: AsyncParsableCommand {
         guard (1...1024).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 1024") }
         guard (1...10_000).contains(devicesPerUser) else { throw ValidationError("--devices-per-user must be from 1 to 10000") }
         guard (1...10_000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 10000") }
-        guard (0...1000).contains(sharedEntities), (0...100_000).contains(track) else { throw ValidationError("--shared-entities must be 0 to 1000 and --track 0 to 100000") }
+        guard (0...1000).contains(sharedEntities), (0...100_000).contains(track) else {
+            throw ValidationError("--shared-entities must be 0 to 1000 and --track 0 to 100000")
+        }
         for (name, v) in [("--fault-rate", faultRate ?? 0), ("--offline-rate", offlineRate), ("--shared-edit-rate", sharedEditRate)] {
             guard (0...1).contains(v) else { throw ValidationError("\(name) must be between 0 and 1") }
         }
@@ -134,9 +137,10 @@ struct Simulate: AsyncParsableCommand {
             print(report.text)
         }
         if !report.ok {
-            throw CommandFailure.failed(report.lost > 0
-                ? "\(report.lost) writes were lost; the first problem: \(report.problem ?? "?")"
-                : "the fleet did not converge: \(report.problem ?? "?"); rerun with --keep-stores --store-dir DIR to inspect the devices")
+            throw CommandFailure.failed(
+                report.lost > 0
+                    ? "\(report.lost) writes were lost; the first problem: \(report.problem ?? "?")"
+                    : "the fleet did not converge: \(report.problem ?? "?"); rerun with --keep-stores --store-dir DIR to inspect the devices")
         }
     }
 

@@ -37,7 +37,9 @@ struct Tree: AsyncParsableCommand {
 
         func validate() throws {
             guard ["json", "geojson"].contains(format) else { throw ValidationError("--format must be json or geojson") }
-            if let geometry, !["none", "simplified", "full"].contains(geometry) { throw ValidationError("--geometry must be none, simplified or full") }
+            if let geometry, !["none", "simplified", "full"].contains(geometry) {
+                throw ValidationError("--geometry must be none, simplified or full")
+            }
         }
 
         func run() async throws {
@@ -52,7 +54,8 @@ struct Tree: AsyncParsableCommand {
                 "out": out.map(JSONValue.string) ?? .null, "orgUnits": .number(Double(tree.orgUnits)), "cursor": .string(tree.cursor),
                 "bytes": .number(Double(tree.body.count)), "wireBytes": .number(Double(tree.wireBytes)), "gzip": .bool(tree.gzipped),
             ])
-            let line = "\(Format.plural(tree.orgUnits, "org unit")), \(tree.body.count) bytes"
+            let line =
+                "\(Format.plural(tree.orgUnits, "org unit")), \(tree.body.count) bytes"
                 + (tree.gzipped ? " (\(tree.wireBytes) gzip-compressed)" : "") + "; cursor \(tree.cursor)"
             if let out {
                 guard FileManager.default.createFile(atPath: out, contents: Data(bytes)) else {
@@ -93,7 +96,9 @@ struct Changes: AsyncParsableCommand {
         @Option(help: "pending, approved or rejected.") var status: String = "pending"
 
         func validate() throws {
-            guard ["pending", "approved", "rejected"].contains(status) else { throw ValidationError("--status must be pending, approved or rejected") }
+            guard ["pending", "approved", "rejected"].contains(status) else {
+                throw ValidationError("--status must be pending, approved or rejected")
+            }
         }
 
         func run() async throws {
@@ -104,10 +109,12 @@ struct Changes: AsyncParsableCommand {
                 o["fieldNames"] = .string((item["changes"]?.objectValue ?? [:]).keys.sorted().joined(separator: ","))
                 return .object(o)
             }
-            ListOutput.print(global.json ? items : rows, global: global, columns: [
-                .init("ID", "id"), .init("ORG UNIT", "orgUnitId"), .init("OPERATION", "operation"), .init("STATUS", "status"),
-                .init("FIELDS", "fieldNames"), .init("CREATED", "createdAt"),
-            ], empty: "no \(status) change requests")
+            ListOutput.print(
+                global.json ? items : rows, global: global,
+                columns: [
+                    .init("ID", "id"), .init("ORG UNIT", "orgUnitId"), .init("OPERATION", "operation"), .init("STATUS", "status"),
+                    .init("FIELDS", "fieldNames"), .init("CREATED", "createdAt"),
+                ], empty: "no \(status) change requests")
         }
     }
 
@@ -214,7 +221,9 @@ struct Conflicts: AsyncParsableCommand {
                 Console.json(answer)
             } else if !global.quiet {
                 let left = answer["conflicts"]?.objectValue?.keys.sorted() ?? []
-                print("resolved \(changes.keys.sorted().joined(separator: ", ")) of \(kind) \(record.lowercased)\(left.isEmpty ? "" : "; still in conflict: \(left.joined(separator: ", "))")")
+                print(
+                    "resolved \(changes.keys.sorted().joined(separator: ", ")) of \(kind) \(record.lowercased)\(left.isEmpty ? "" : "; still in conflict: \(left.joined(separator: ", "))")"
+                )
             }
         }
     }

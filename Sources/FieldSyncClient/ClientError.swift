@@ -57,7 +57,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
         case .timedOut(let url, let seconds):
             return "the server at \(url) did not answer within \(Self.format(seconds)) s; try again or raise --timeout"
         case .invalidResponse(let path, let detail):
-            return "the server's answer to \(path) is not what the protocol says (\(detail)); check that the server and the client are the same version"
+            return
+                "the server's answer to \(path) is not what the protocol says (\(detail)); check that the server and the client are the same version"
         case .invalidURL(let url):
             return "\(url) is not a usable server URL; give one like http://127.0.0.1:8080"
         }

@@ -17,8 +17,9 @@ extension FieldSyncClient {
 
     /// `POST /v1/projects` `{"id"?, "name", "appId"}`.
     public func createProject(name: String, appId: String, id: UUID? = nil, accountId: UUID? = nil) async throws -> JSONValue {
-        try await create("/v1/projects", body: NewProject(id: id?.lowercasedText, name: name, appId: appId),
-                         accountId: accountId, idempotent: id != nil)
+        try await create(
+            "/v1/projects", body: NewProject(id: id?.lowercasedText, name: name, appId: appId),
+            accountId: accountId, idempotent: id != nil)
     }
 
     /// `GET /v1/projects`.
@@ -31,8 +32,9 @@ extension FieldSyncClient {
         username: String, password: String, role: String, projectIds: [UUID] = [], orgUnitIds: [UUID] = [],
         id: UUID? = nil, accountId: UUID? = nil
     ) async throws -> JSONValue {
-        let body = NewUser(id: id?.lowercasedText, username: username, password: password, role: role,
-                           projectIds: projectIds.map(\.lowercasedText), orgUnitIds: orgUnitIds.map(\.lowercasedText))
+        let body = NewUser(
+            id: id?.lowercasedText, username: username, password: password, role: role,
+            projectIds: projectIds.map(\.lowercasedText), orgUnitIds: orgUnitIds.map(\.lowercasedText))
         // Usernames are unique: a replay answers 409, never a second user.
         return try await create("/v1/users", body: body, accountId: accountId, idempotent: true)
     }
@@ -44,8 +46,9 @@ extension FieldSyncClient {
 
     /// `POST /v1/orgunit-types` `{"id"?, "name", "depth"}`.
     public func createOrgUnitType(name: String, depth: Int, id: UUID? = nil, accountId: UUID? = nil) async throws -> JSONValue {
-        try await create("/v1/orgunit-types", body: NewOrgUnitType(id: id?.lowercasedText, name: name, depth: depth),
-                         accountId: accountId, idempotent: id != nil)
+        try await create(
+            "/v1/orgunit-types", body: NewOrgUnitType(id: id?.lowercasedText, name: name, depth: depth),
+            accountId: accountId, idempotent: id != nil)
     }
 
     /// `GET /v1/orgunit-types`.

@@ -20,8 +20,9 @@ extension FieldSyncClient {
         formId: String, name: String, version: String, projectIds: [UUID], fields: JSONValue? = nil,
         id: UUID? = nil, accountId: UUID? = nil
     ) async throws -> JSONValue {
-        let body = NewForm(id: id?.lowercasedText, formId: formId, name: name, version: version,
-                           projectIds: projectIds.map(\.lowercasedText), fields: fields)
+        let body = NewForm(
+            id: id?.lowercasedText, formId: formId, name: name, version: version,
+            projectIds: projectIds.map(\.lowercasedText), fields: fields)
         return try await create("/v1/forms", body: body, accountId: accountId, idempotent: id != nil)
     }
 
@@ -33,8 +34,9 @@ extension FieldSyncClient {
     /// `POST /v1/forms/{id}/versions` `{"version", "fields"?}` (`id` as returned when
     /// the form was created).
     public func addFormVersion(form: UUID, version: String, fields: JSONValue? = nil, accountId: UUID? = nil) async throws -> JSONValue {
-        try await create("/v1/forms/\(form.lowercasedText)/versions", body: NewFormVersion(version: version, fields: fields),
-                         accountId: accountId, idempotent: true)
+        try await create(
+            "/v1/forms/\(form.lowercasedText)/versions", body: NewFormVersion(version: version, fields: fields),
+            accountId: accountId, idempotent: true)
     }
 }
 

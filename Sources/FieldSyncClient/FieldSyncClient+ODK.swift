@@ -5,8 +5,10 @@ extension FieldSyncClient {
     /// `POST /v1/forms/xform?projectId=` with an XForm's bytes: stored as a version of
     /// the form its id names (created on its first upload).
     public func uploadXForm(_ xml: [UInt8], project: UUID) async throws -> JSONValue {
-        try await request(method: "POST", path: "/v1/forms/xform", query: [("projectId", project.lowercasedText)], bodyBytes: xml,
-                          idempotent: true).json
+        try await request(
+            method: "POST", path: "/v1/forms/xform", query: [("projectId", project.lowercasedText)], bodyBytes: xml,
+            idempotent: true
+        ).json
     }
 
     /// `POST /v1/app-users` `{"projectId","orgUnitIds","name"?}`: an app user for ODK

@@ -20,8 +20,10 @@ extension FieldSyncClient {
     /// Answers the change request as it is now.
     public func reviewOrgUnitChange(id: UUID, decision: String, fields: [String]? = nil, comment: String? = nil) async throws -> JSONValue {
         // A review is a decision on a state: replaying it answers 409, never a second one.
-        try await request(method: "POST", path: "/v1/orgunits/changes/\(id.lowercasedText)/review",
-                          encoding: Review(decision: decision, fields: fields, comment: comment), idempotent: true).json
+        try await request(
+            method: "POST", path: "/v1/orgunits/changes/\(id.lowercasedText)/review",
+            encoding: Review(decision: decision, fields: fields, comment: comment), idempotent: true
+        ).json
     }
 
     /// `GET /v1/orgunits/tree?root=&geometry=&format=&since=`: the merged tree as
@@ -50,8 +52,9 @@ extension FieldSyncClient {
         }
         let units = response.json["orgUnits"]?.arrayValue?.count ?? response.json["features"]?.arrayValue?.count ?? 0
         let encoding = response.header("Content-Encoding")?.lowercased()
-        return OrgUnitTreeDownload(json: response.json, body: response.body, cursor: cursor, orgUnits: units,
-                                   wireBytes: response.wireBytes, gzipped: encoding == "gzip" || encoding == "x-gzip")
+        return OrgUnitTreeDownload(
+            json: response.json, body: response.body, cursor: cursor, orgUnits: units,
+            wireBytes: response.wireBytes, gzipped: encoding == "gzip" || encoding == "x-gzip")
     }
 
     /// `GET /v1/orgunits/{id}/summary`: for the unit's subtree, `instances`,
@@ -77,8 +80,10 @@ extension FieldSyncClient {
     /// `POST /v1/conflicts/{kind}/{id}/resolve` `{"changes":{…}}`: writes as replica
     /// `server` over every value shown; answers the record.
     public func resolveConflict(kind: String, id: UUID, changes: [String: JSONValue]) async throws -> JSONValue {
-        try await request(method: "POST", path: "/v1/conflicts/\(kind)/\(id.lowercasedText)/resolve",
-                          body: .object(["changes": .object(changes)]), idempotent: false).json
+        try await request(
+            method: "POST", path: "/v1/conflicts/\(kind)/\(id.lowercasedText)/resolve",
+            body: .object(["changes": .object(changes)]), idempotent: false
+        ).json
     }
 }
 

@@ -77,7 +77,7 @@ extension FieldSyncClient {
         let path = "/v1/sync/pull"
         let json = try await request(method: "GET", path: path, query: query).json
         guard let changes = json["changes"]?.arrayValue, let next = json["cursor"]?.stringValue,
-              let hasMore = json["hasMore"]?.boolValue
+            let hasMore = json["hasMore"]?.boolValue
         else {
             throw ClientError.invalidResponse(path: path, detail: "expected changes, cursor and hasMore")
         }

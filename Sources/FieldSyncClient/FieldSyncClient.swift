@@ -82,7 +82,8 @@ public final class FieldSyncClient: Sendable {
         retry: RetryPolicy = RetryPolicy(), logger: Logger = Logger(label: "fieldsync.client"), maxConnections: Int = 64,
         _ body: (FieldSyncClient) async throws -> T
     ) async throws -> T {
-        let client = try FieldSyncClient(baseURL: baseURL, token: token, timeout: timeout, retry: retry, logger: logger, maxConnections: maxConnections)
+        let client = try FieldSyncClient(
+            baseURL: baseURL, token: token, timeout: timeout, retry: retry, logger: logger, maxConnections: maxConnections)
         let result: T
         do {
             result = try await body(client)
@@ -160,8 +161,9 @@ extension FieldSyncClient {
         method: String, path: String, query: [(String, String)] = [], body: JSONValue? = nil,
         idempotent: Bool? = nil, timeout: Duration? = nil, acceptGzip: Bool = false
     ) async throws -> ClientResponse {
-        try await request(method: method, path: path, query: query, bodyBytes: body.map(JSONWriter.encode),
-                          idempotent: idempotent, timeout: timeout, acceptGzip: acceptGzip)
+        try await request(
+            method: method, path: path, query: query, bodyBytes: body.map(JSONWriter.encode),
+            idempotent: idempotent, timeout: timeout, acceptGzip: acceptGzip)
     }
 
     /// As ``request(method:path:query:body:idempotent:timeout:acceptGzip:)`` with an
@@ -170,8 +172,9 @@ extension FieldSyncClient {
         method: String, path: String, query: [(String, String)] = [], encoding body: some Encodable,
         idempotent: Bool? = nil, timeout: Duration? = nil
     ) async throws -> ClientResponse {
-        try await request(method: method, path: path, query: query, bodyBytes: try JSONCoding.encode(body),
-                          idempotent: idempotent, timeout: timeout)
+        try await request(
+            method: method, path: path, query: query, bodyBytes: try JSONCoding.encode(body),
+            idempotent: idempotent, timeout: timeout)
     }
 
     /// As ``request(method:path:query:body:idempotent:timeout:acceptGzip:)`` with a body
@@ -208,8 +211,9 @@ extension FieldSyncClient {
             let wait = retry.delay(beforeRetry: attempt, retryAfter: retryAfter)
             guard elapsed + wait <= retry.maxTotal else { throw failure }
             // Before the server ever answered, retries are quick and quiet: it may just be starting.
-            logger.log(level: answeredBox.withLock({ $0 }) ? .warning : .debug,
-                       "retrying \(method) \(path) in \(String(format1: wait.seconds)) s (attempt \(attempt + 1) of \(retry.maxAttempts)): \(failure)")
+            logger.log(
+                level: answeredBox.withLock({ $0 }) ? .warning : .debug,
+                "retrying \(method) \(path) in \(String(format1: wait.seconds)) s (attempt \(attempt + 1) of \(retry.maxAttempts)): \(failure)")
             try await Task.sleep(for: wait)
             attempt += 1
         }

@@ -11,8 +11,10 @@ public struct LoadedRecord: Sendable, Hashable {
     public var isNew: Bool
     public var attachments: [VersionedItem.Attachment]
 
-    public init(state: RecordState, projectId: UUID, fixed: [String: JSONValue], isNew: Bool,
-                attachments: [VersionedItem.Attachment] = []) {
+    public init(
+        state: RecordState, projectId: UUID, fixed: [String: JSONValue], isNew: Bool,
+        attachments: [VersionedItem.Attachment] = []
+    ) {
         self.state = state
         self.projectId = projectId
         self.fixed = fixed
@@ -99,7 +101,8 @@ public struct PushDecision: Sendable {
         // write was a measurable part of a push); put back on every path if it existed,
         // and added when the write is applied.
         let existed = records[item.kind]?[item.id] != nil
-        var record = records[item.kind]?.removeValue(forKey: item.id)
+        var record =
+            records[item.kind]?.removeValue(forKey: item.id)
             ?? LoadedRecord(state: RecordState(), projectId: project, fixed: [:], isNew: true)
         var keep = existed
         defer { if keep { records[item.kind, default: [:]][item.id] = record } }
@@ -107,7 +110,8 @@ public struct PushDecision: Sendable {
         if !record.state.isEmpty {
             let inUnits = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(text:)).flatMap { units[$0] } ?? false
             if !inUnits || (record.projectId != project && !projects.contains(record.projectId)) {
-                return reject(ItemError(code: ErrorCode.forbidden, message: "this record is outside your org units or projects", field: "\(item.path).id"))
+                return reject(
+                    ItemError(code: ErrorCode.forbidden, message: "this record is outside your org units or projects", field: "\(item.path).id"))
             }
         }
         let check = record.state.check(item.write)
@@ -127,9 +131,13 @@ public struct PushDecision: Sendable {
         }
         if creating {
             record.fixed = item.fixed
-        } else if let name = VersionedItem.fixedAttributes(of: item.kind).first(where: { item.fixed[$0] != nil && item.fixed[$0] != record.fixed[$0] }) {
+        } else if let name = VersionedItem.fixedAttributes(of: item.kind).first(where: { item.fixed[$0] != nil && item.fixed[$0] != record.fixed[$0] }
+        ) {
             let held = record.fixed[name].map { JSONWriter.string($0) } ?? "unset"
-            return reject(ItemError(code: ErrorCode.immutableField, message: "\(name) is fixed when the record is created; it is \(held)", field: "\(item.path).\(name)"))
+            return reject(
+                ItemError(
+                    code: ErrorCode.immutableField, message: "\(name) is fixed when the record is created; it is \(held)",
+                    field: "\(item.path).\(name)"))
         }
         if let e = Self.referenceError(item, record: record, creating: creating, references: references, entities: records[.entity] ?? [:]) {
             return reject(e)
@@ -138,8 +146,9 @@ public struct PushDecision: Sendable {
             return reject(ItemError(code: ErrorCode.forbidden, message: "this record belongs to a project you are not in", field: "\(item.path).id"))
         }
         if item.kind == .instance, let formKey = record.fixed["formId"]?.stringValue, let version = record.fixed["formVersion"]?.stringValue,
-           let schema = references.forms[formKey]?.versions[version].flatMap({ FormSchema(fields: $0) }),
-           let e = schema.check(item.write.changes, creating: creating, path: item.path) {
+            let schema = references.forms[formKey]?.versions[version].flatMap({ FormSchema(fields: $0) }),
+            let e = schema.check(item.write.changes, creating: creating, path: item.path)
+        {
             return reject(e)
         }
         if let list = item.attachments {
@@ -157,8 +166,10 @@ public struct PushDecision: Sendable {
     /// The first problem with what the item (or, for later writes, its record) refers to:
     /// required attributes of the creating write, its org unit (known, in scope), entity
     /// type, form and version, and an instance's entity (known, in scope).
-    static func referenceError(_ item: VersionedItem, record: LoadedRecord, creating: Bool, references: PushReferences,
-                               entities: [UUID: LoadedRecord]) -> ItemError? {
+    static func referenceError(
+        _ item: VersionedItem, record: LoadedRecord, creating: Bool, references: PushReferences,
+        entities: [UUID: LoadedRecord]
+    ) -> ItemError? {
         let path = item.path
         let units = references.units
         func unknown(_ name: String, _ what: String) -> ItemError {
@@ -173,7 +184,9 @@ public struct PushDecision: Sendable {
         if let unit = record.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(text:)) {
             guard let inScope = units[unit] else { return unknown("orgUnitId", "org unit \(unit.lowercasedText)") }
             if !inScope {
-                return ItemError(code: ErrorCode.forbiddenReference, message: "org unit \(unit.lowercasedText) is outside your org units", field: "\(path).orgUnitId")
+                return ItemError(
+                    code: ErrorCode.forbiddenReference, message: "org unit \(unit.lowercasedText) is outside your org units",
+                    field: "\(path).orgUnitId")
             }
         }
         guard creating else { return nil }
@@ -190,7 +203,9 @@ public struct PushDecision: Sendable {
             if let e = record.fixed["entityId"]?.stringValue.flatMap(UUID.init(text:)) {
                 guard let entity = entities[e], !entity.state.isEmpty else { return unknown("entityId", "entity \(e.lowercasedText)") }
                 if let eu = entity.fixed["orgUnitId"]?.stringValue.flatMap(UUID.init(text:)), units[eu] == false {
-                    return ItemError(code: ErrorCode.forbiddenReference, message: "entity \(e.lowercasedText) is outside your org units", field: "\(path).entityId")
+                    return ItemError(
+                        code: ErrorCode.forbiddenReference, message: "entity \(e.lowercasedText) is outside your org units", field: "\(path).entityId"
+                    )
                 }
             }
         default:

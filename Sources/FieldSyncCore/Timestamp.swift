@@ -87,14 +87,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         }
         // utf8.count >= 21, so indexes 0...20 exist.
         guard let year = digits(0, 4), utf8[4] == UInt8(ascii: "-"),
-              let month = digits(5, 2), utf8[7] == UInt8(ascii: "-"),
-              let day = digits(8, 2), utf8[10] == UInt8(ascii: "T") || utf8[10] == UInt8(ascii: "t"),
-              let hour = digits(11, 2), utf8[13] == UInt8(ascii: ":"),
-              let minute = digits(14, 2), utf8[16] == UInt8(ascii: ":"),
-              let second = digits(17, 2)
+            let month = digits(5, 2), utf8[7] == UInt8(ascii: "-"),
+            let day = digits(8, 2), utf8[10] == UInt8(ascii: "T") || utf8[10] == UInt8(ascii: "t"),
+            let hour = digits(11, 2), utf8[13] == UInt8(ascii: ":"),
+            let minute = digits(14, 2), utf8[16] == UInt8(ascii: ":"),
+            let second = digits(17, 2)
         else { return nil }
         guard (1...12).contains(month), day >= 1, day <= Timestamp.daysIn(month: month, year: year),
-              hour < 24, minute < 60, second < 60
+            hour < 24, minute < 60, second < 60
         else { return nil }
         var i = 19
         guard utf8[i] == UInt8(ascii: ".") else { return nil }
@@ -120,7 +120,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             i += 1
         } else if zone == UInt8(ascii: "+") || zone == UInt8(ascii: "-") {
             guard let oh = digits(i + 1, 2), i + 3 < utf8.count, utf8[i + 3] == UInt8(ascii: ":"),
-                  let om = digits(i + 4, 2), oh < 24, om < 60
+                let om = digits(i + 4, 2), oh < 24, om < 60
             else { return nil }
             offsetSeconds = (oh * 3600 + om * 60) * (zone == UInt8(ascii: "+") ? 1 : -1)
             i += 6

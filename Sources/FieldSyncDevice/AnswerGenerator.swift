@@ -35,8 +35,9 @@ public enum AnswerGenerator {
     /// A point within about `metres` of `p`.
     public static func jitter(_ p: GeoPoint, metres: Double, using rng: inout some RandomNumberGenerator) -> GeoPoint {
         let d = metres / 111_000
-        return GeoPoint(longitude: min(180, max(-180, p.longitude + Double.random(in: -d...d, using: &rng))),
-                        latitude: min(90, max(-90, p.latitude + Double.random(in: -d...d, using: &rng))))
+        return GeoPoint(
+            longitude: min(180, max(-180, p.longitude + Double.random(in: -d...d, using: &rng))),
+            latitude: min(90, max(-90, p.latitude + Double.random(in: -d...d, using: &rng))))
     }
 
     /// A walk of `count` positions from `start` (``TrackGenerator``), one about every

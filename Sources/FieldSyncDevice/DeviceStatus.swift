@@ -80,8 +80,9 @@ extension DeviceStore {
                 records[row["kind"]] = row["n"]
             }
             let conflicts = try Row.fetchAll(db, sql: "SELECT kind, id, field, \"values\" FROM conflicts ORDER BY kind, id, field").map { row in
-                DeviceStatus.Conflict(kind: row["kind"], id: row["id"], field: row["field"],
-                                      values: (try? JSONParser.parse(row["values"] as String)) ?? .null)
+                DeviceStatus.Conflict(
+                    kind: row["kind"], id: row["id"], field: row["field"],
+                    values: (try? JSONParser.parse(row["values"] as String)) ?? .null)
             }
             let rejections = try Row.fetchAll(db, sql: "SELECT kind, record_id, code, message, field FROM rejections ORDER BY seq").map { row in
                 DeviceStatus.Rejection(kind: row["kind"], id: row["record_id"], code: row["code"], message: row["message"], field: row["field"])

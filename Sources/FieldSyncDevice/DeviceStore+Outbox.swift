@@ -40,7 +40,8 @@ extension DeviceStore {
     public func formBatches(size: Int) async throws {
         try await queue.write { db in
             guard let replica = try db.meta(MetaKey.deviceId) else { return }
-            let rows = try Row.fetchAll(try db.cachedStatement(sql: "SELECT seq, kind, record_id, counter, item FROM outbox WHERE batch_id IS NULL ORDER BY seq"))
+            let rows = try Row.fetchAll(
+                try db.cachedStatement(sql: "SELECT seq, kind, record_id, counter, item FROM outbox WHERE batch_id IS NULL ORDER BY seq"))
             guard !rows.isEmpty else { return }
             var batchId = UUID()
             var inBatch = 0
@@ -51,10 +52,14 @@ extension DeviceStore {
                 if kind != ItemKind.position.rawValue {
                     let record: String = row["record_id"]
                     let counter: Int64 = row["counter"]
-                    let previousPending = try Int64.fetchOne(try db.cachedStatement(sql: """
-                        SELECT max(counter) FROM outbox WHERE kind = ? AND record_id = ? AND seq <> ? AND counter < ?
-                        """), arguments: [kind, record, seq, counter])
-                    let acked = try Int64.fetchOne(try db.cachedStatement(sql: "SELECT own_acked FROM records WHERE kind = ? AND id = ?"), arguments: [kind, record]) ?? 0
+                    let previousPending = try Int64.fetchOne(
+                        try db.cachedStatement(
+                            sql: """
+                                SELECT max(counter) FROM outbox WHERE kind = ? AND record_id = ? AND seq <> ? AND counter < ?
+                                """), arguments: [kind, record, seq, counter])
+                    let acked =
+                        try Int64.fetchOne(
+                            try db.cachedStatement(sql: "SELECT own_acked FROM records WHERE kind = ? AND id = ?"), arguments: [kind, record]) ?? 0
                     let previous = previousPending ?? acked
                     if var item = (try? JSONParser.parse(itemText))?.objectValue {
                         var base = item["base"]?.objectValue ?? [:]
@@ -70,7 +75,9 @@ extension DeviceStore {
                     batchId = UUID()
                     inBatch = 0
                 }
-                try db.cachedStatement(sql: "UPDATE outbox SET batch_id = ?, item = ? WHERE seq = ?").execute(arguments: [batchId.lowercasedText, itemText, seq])
+                try db.cachedStatement(sql: "UPDATE outbox SET batch_id = ?, item = ? WHERE seq = ?").execute(arguments: [
+                    batchId.lowercasedText, itemText, seq,
+                ])
                 inBatch += 1
             }
         }
@@ -79,10 +86,12 @@ extension DeviceStore {
     /// The batches formed and not yet answered, oldest first.
     public func pendingBatches() async throws -> [OutboxBatch] {
         try await queue.read { db in
-            let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                SELECT seq, batch_id, item FROM outbox WHERE batch_id IS NOT NULL
-                ORDER BY (SELECT min(o.seq) FROM outbox o WHERE o.batch_id = outbox.batch_id), seq
-                """))
+            let rows = try Row.fetchAll(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT seq, batch_id, item FROM outbox WHERE batch_id IS NOT NULL
+                        ORDER BY (SELECT min(o.seq) FROM outbox o WHERE o.batch_id = outbox.batch_id), seq
+                        """))
             var batches: [OutboxBatch] = []
             for row in rows {
                 let id: String = row["batch_id"]
@@ -107,8 +116,11 @@ extension DeviceStore {
         try await queue.write { db in
             var outcome = AnswerOutcome()
             for (index, (seq, result)) in zip(batch.sequence, answer.results).enumerated() {
-                guard let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT kind, record_id, counter, item, batch_id, attempts FROM outbox WHERE seq = ?"), arguments: [seq]),
-                      (row["batch_id"] as String?) == batch.batchId.lowercasedText
+                guard
+                    let row = try Row.fetchOne(
+                        try db.cachedStatement(sql: "SELECT kind, record_id, counter, item, batch_id, attempts FROM outbox WHERE seq = ?"),
+                        arguments: [seq]),
+                    (row["batch_id"] as String?) == batch.batchId.lowercasedText
                 else { continue }
                 outcome.statuses[result.status.rawValue, default: 0] += 1
                 let kind: String = row["kind"]
@@ -119,11 +131,15 @@ extension DeviceStore {
                     if result.status == .conflict { outcome.conflicts += 1 }
                     try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ?").execute(arguments: [seq])
                     if counter > 0 {
-                        try db.cachedStatement(sql: "UPDATE records SET own_acked = max(own_acked, ?) WHERE kind = ? AND id = ?").execute(arguments: [counter, kind, record])
+                        try db.cachedStatement(sql: "UPDATE records SET own_acked = max(own_acked, ?) WHERE kind = ? AND id = ?").execute(arguments: [
+                            counter, kind, record,
+                        ])
                     }
                     if result.status == .pending, index < answer.rawResults.count,
-                       let change = answer.rawResults[index]["changeId"]?.stringValue {
-                        try db.cachedStatement(sql: "INSERT OR REPLACE INTO proposals (change_id, org_unit_id, status) VALUES (?, ?, 'pending')").execute(arguments: [change, record])
+                        let change = answer.rawResults[index]["changeId"]?.stringValue
+                    {
+                        try db.cachedStatement(sql: "INSERT OR REPLACE INTO proposals (change_id, org_unit_id, status) VALUES (?, ?, 'pending')")
+                            .execute(arguments: [change, record])
                     }
                     try db.addMeta(MetaKey.acknowledged, 1)
                     continue
@@ -136,7 +152,8 @@ extension DeviceStore {
                 } else {
                     outcome.rejected += 1
                     try db.cachedStatement(sql: "DELETE FROM outbox WHERE seq = ?").execute(arguments: [seq])
-                    try db.cachedStatement(sql: "INSERT INTO rejections (kind, record_id, item, code, message, field) VALUES (?, ?, ?, ?, ?, ?)").execute(arguments: [kind, record, row["item"] as String, error.code, error.message, error.field])
+                    try db.cachedStatement(sql: "INSERT INTO rejections (kind, record_id, item, code, message, field) VALUES (?, ?, ?, ?, ?, ?)")
+                        .execute(arguments: [kind, record, row["item"] as String, error.code, error.message, error.field])
                     try db.addMeta(MetaKey.rejected, 1)
                 }
             }
@@ -154,4 +171,3 @@ extension DeviceStore {
         try await queue.read { db in try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM outbox")) ?? 0 }
     }
 }
-

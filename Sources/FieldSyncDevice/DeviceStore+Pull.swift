@@ -44,7 +44,9 @@ extension DeviceStore {
             let outboxEmpty = (try Int.fetchOne(try db.cachedStatement(sql: "SELECT count(*) FROM outbox WHERE kind <> 'position'")) ?? 0) == 0
             var outcome = PullOutcome(pages: 1)
             for doc in page.changes {
-                guard let kindName = doc["kind"]?.stringValue, let kind = ItemKind(rawValue: kindName), let id = doc["id"]?.stringValue else { continue }
+                guard let kindName = doc["kind"]?.stringValue, let kind = ItemKind(rawValue: kindName), let id = doc["id"]?.stringValue else {
+                    continue
+                }
                 if kind == .position {
                     outcome.positions += 1
                     continue
@@ -56,25 +58,35 @@ extension DeviceStore {
                 // the outbox. Stored as "" (read back as the pulled record) when there are none.
                 var stateText = ""
                 if !outboxEmpty {
-                    let pending = try String.fetchAll(try db.cachedStatement(sql: "SELECT item FROM outbox WHERE kind = ? AND record_id = ? ORDER BY seq"), arguments: [kindName, id])
+                    let pending = try String.fetchAll(
+                        try db.cachedStatement(sql: "SELECT item FROM outbox WHERE kind = ? AND record_id = ? ORDER BY seq"),
+                        arguments: [kindName, id])
                     if !pending.isEmpty, var state = RecordState(pulled: doc) {
                         for text in pending {
-                            guard let item = try? JSONParser.parse(text), let write = Self.write(of: item), !state.version.covers(write.dot) else { continue }
+                            guard let item = try? JSONParser.parse(text), let write = Self.write(of: item), !state.version.covers(write.dot) else {
+                                continue
+                            }
                             state.apply(write)
                         }
                         stateText = state.stateText
                     }
                 }
                 let serverOwn = doc["version"]?[replica]?.numberValue.map { Int64($0) } ?? 0
-                try db.cachedStatement(sql: """
-                    INSERT INTO records (kind, id, attributes, server_doc, state, own_acked) VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (kind, id) DO UPDATE SET attributes = excluded.attributes, server_doc = excluded.server_doc,
-                        state = excluded.state, own_acked = max(records.own_acked, excluded.own_acked)
-                    """).execute(arguments: [kindName, id, JSONWriter.string(.object(attributes)), JSONWriter.string(doc),
-                                     stateText, serverOwn])
+                try db.cachedStatement(
+                    sql: """
+                        INSERT INTO records (kind, id, attributes, server_doc, state, own_acked) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (kind, id) DO UPDATE SET attributes = excluded.attributes, server_doc = excluded.server_doc,
+                            state = excluded.state, own_acked = max(records.own_acked, excluded.own_acked)
+                        """
+                ).execute(arguments: [
+                    kindName, id, JSONWriter.string(.object(attributes)), JSONWriter.string(doc),
+                    stateText, serverOwn,
+                ])
                 try db.cachedStatement(sql: "DELETE FROM conflicts WHERE kind = ? AND id = ?").execute(arguments: [kindName, id])
                 for (field, values) in doc["conflicts"]?.objectValue ?? [:] {
-                    try db.cachedStatement(sql: "INSERT INTO conflicts (kind, id, field, \"values\") VALUES (?, ?, ?, ?)").execute(arguments: [kindName, id, field, JSONWriter.string(values)])
+                    try db.cachedStatement(sql: "INSERT INTO conflicts (kind, id, field, \"values\") VALUES (?, ?, ?, ?)").execute(arguments: [
+                        kindName, id, field, JSONWriter.string(values),
+                    ])
                 }
                 outcome.records += 1
             }
@@ -86,8 +98,8 @@ extension DeviceStore {
     /// The versioned write of a push item.
     static func write(of item: JSONValue) -> VersionedWrite? {
         guard let replica = item["replica"]?.stringValue, let counter = item["counter"]?.numberValue,
-              let editedAt = item["editedAt"]?.stringValue.flatMap(Timestamp.init(rfc3339:)),
-              let changes = item["changes"]?.objectValue
+            let editedAt = item["editedAt"]?.stringValue.flatMap(Timestamp.init(rfc3339:)),
+            let changes = item["changes"]?.objectValue
         else { return nil }
         let base = item["base"].flatMap(VersionVector.init(json:)) ?? VersionVector()
         return VersionedWrite(base: base, replica: replica, counter: Int64(counter), editedAt: editedAt, changes: changes)

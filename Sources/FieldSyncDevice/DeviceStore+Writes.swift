@@ -65,7 +65,9 @@ extension DeviceStore {
             throw DeviceError("the device store \(self.path) has no device id yet; run fieldsync device login first")
         }
         let key = id.lowercasedText
-        let row = try Row.fetchOne(try db.cachedStatement(sql: "SELECT attributes, state, server_doc FROM records WHERE kind = ? AND id = ?"), arguments: [kind.rawValue, key])
+        let row = try Row.fetchOne(
+            try db.cachedStatement(sql: "SELECT attributes, state, server_doc FROM records WHERE kind = ? AND id = ?"),
+            arguments: [kind.rawValue, key])
         var state = RecordState()
         var attributes = fixed
         if let row {
@@ -90,12 +92,18 @@ extension DeviceStore {
         item["editedAt"] = .string(editedAt.description)
         item["changes"] = .object(changes)
         let itemJSON = JSONValue.object(item)
-        try db.cachedStatement(sql: """
-            INSERT INTO records (kind, id, attributes, state) VALUES (?, ?, ?, ?)
-            ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state
-            """).execute(arguments: [kind.rawValue, key, JSONWriter.string(.object(attributes)), state.stateText])
-        try db.cachedStatement(sql: "INSERT INTO outbox (kind, record_id, counter, item) VALUES (?, ?, ?, ?)").execute(arguments: [kind.rawValue, key, counter, JSONWriter.string(itemJSON)])
-        try db.cachedStatement(sql: "INSERT INTO written_log (kind, record_id, counter) VALUES (?, ?, ?)").execute(arguments: [kind.rawValue, key, counter])
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO records (kind, id, attributes, state) VALUES (?, ?, ?, ?)
+                ON CONFLICT (kind, id) DO UPDATE SET state = excluded.state
+                """
+        ).execute(arguments: [kind.rawValue, key, JSONWriter.string(.object(attributes)), state.stateText])
+        try db.cachedStatement(sql: "INSERT INTO outbox (kind, record_id, counter, item) VALUES (?, ?, ?, ?)").execute(arguments: [
+            kind.rawValue, key, counter, JSONWriter.string(itemJSON),
+        ])
+        try db.cachedStatement(sql: "INSERT INTO written_log (kind, record_id, counter) VALUES (?, ?, ?)").execute(arguments: [
+            kind.rawValue, key, counter,
+        ])
         try db.setMeta(MetaKey.counter, String(counter))
         try db.addMeta(MetaKey.written, 1)
         return itemJSON
@@ -105,8 +113,12 @@ extension DeviceStore {
     public func addPositions(_ positions: [PositionItem]) async throws {
         try await queue.write { db in
             for p in positions {
-                try db.cachedStatement(sql: "INSERT INTO outbox (kind, record_id, counter, item) VALUES ('position', ?, 0, ?)").execute(arguments: [p.id.lowercasedText, JSONWriter.string(p.json())])
-                try db.cachedStatement(sql: "INSERT INTO written_log (kind, record_id, counter) VALUES ('position', ?, 0)").execute(arguments: [p.id.lowercasedText])
+                try db.cachedStatement(sql: "INSERT INTO outbox (kind, record_id, counter, item) VALUES ('position', ?, 0, ?)").execute(arguments: [
+                    p.id.lowercasedText, JSONWriter.string(p.json()),
+                ])
+                try db.cachedStatement(sql: "INSERT INTO written_log (kind, record_id, counter) VALUES ('position', ?, 0)").execute(arguments: [
+                    p.id.lowercasedText
+                ])
             }
             try db.addMeta(MetaKey.written, Int64(positions.count))
         }
@@ -115,15 +127,22 @@ extension DeviceStore {
     /// One record as held, `nil` when the device does not hold it.
     public func record(kind: ItemKind, id: UUID) async throws -> LocalRecord? {
         try await queue.read { db in
-            try Row.fetchOne(try db.cachedStatement(sql: "SELECT kind, id, attributes, state, server_doc FROM records WHERE kind = ? AND id = ?"),
-                             arguments: [kind.rawValue, id.lowercasedText]).flatMap(Self.localRecord)
+            try Row.fetchOne(
+                try db.cachedStatement(sql: "SELECT kind, id, attributes, state, server_doc FROM records WHERE kind = ? AND id = ?"),
+                arguments: [kind.rawValue, id.lowercasedText]
+            ).flatMap(Self.localRecord)
         }
     }
 
     /// Every record held (of `kind`, or all).
     public func records(kind: ItemKind? = nil) async throws -> [LocalRecord] {
         try await queue.read { db in
-            let rows = kind.map { try? Row.fetchAll(try db.cachedStatement(sql: "SELECT kind, id, attributes, state, server_doc FROM records WHERE kind = ? ORDER BY id"), arguments: [$0.rawValue]) }
+            let rows =
+                kind.map {
+                    try? Row.fetchAll(
+                        try db.cachedStatement(sql: "SELECT kind, id, attributes, state, server_doc FROM records WHERE kind = ? ORDER BY id"),
+                        arguments: [$0.rawValue])
+                }
                 ?? (try? Row.fetchAll(try db.cachedStatement(sql: "SELECT kind, id, attributes, state, server_doc FROM records ORDER BY kind, id")))
             return (rows ?? []).compactMap(Self.localRecord)
         }
@@ -141,7 +160,7 @@ extension DeviceStore {
 
     static func localRecord(_ row: Row) -> LocalRecord? {
         guard let kind = ItemKind(rawValue: row["kind"]), let id = UUID(uuidString: row["id"]),
-              let state = Self.state(row)
+            let state = Self.state(row)
         else { return nil }
         let attributes = (try? JSONParser.parse(row["attributes"] as String))?.objectValue ?? [:]
         let doc = (row["server_doc"] as String?).flatMap { try? JSONParser.parse($0) }

@@ -63,36 +63,37 @@ public final class DeviceStore: Sendable {
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                CREATE TABLE records (
-                    kind TEXT NOT NULL, id TEXT NOT NULL,
-                    attributes TEXT NOT NULL,      -- fixed attributes (JSON object)
-                    server_doc TEXT,               -- the record as last pulled (JSON), NULL before
-                    state TEXT NOT NULL,           -- local RecordState (stateJSON): pulled + own pending writes; "" = as pulled (server_doc)
-                    own_acked INTEGER NOT NULL DEFAULT 0, -- highest own counter the server holds
-                    PRIMARY KEY (kind, id));
-                CREATE TABLE outbox (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                    kind TEXT NOT NULL, record_id TEXT NOT NULL,
-                    counter INTEGER NOT NULL,      -- 0 for positions
-                    item TEXT NOT NULL,            -- the push item (JSON)
-                    batch_id TEXT,                 -- set once when the batch is formed; NULL while queued
-                    attempts INTEGER NOT NULL DEFAULT 0);
-                CREATE INDEX outbox_batch ON outbox (batch_id);
-                CREATE INDEX outbox_record ON outbox (kind, record_id);
-                CREATE TABLE conflicts (
-                    kind TEXT NOT NULL, id TEXT NOT NULL, field TEXT NOT NULL,
-                    "values" TEXT NOT NULL,        -- the conflict entries as pulled (JSON array)
-                    PRIMARY KEY (kind, id, field));
-                CREATE TABLE rejections (
-                    seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, record_id TEXT NOT NULL,
-                    item TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, field TEXT);
-                CREATE TABLE written_log (     -- every write made here, never deleted (for loss checks)
-                    kind TEXT NOT NULL, record_id TEXT NOT NULL, counter INTEGER NOT NULL);
-                CREATE TABLE proposals (
-                    change_id TEXT PRIMARY KEY, org_unit_id TEXT NOT NULL, status TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE records (
+                        kind TEXT NOT NULL, id TEXT NOT NULL,
+                        attributes TEXT NOT NULL,      -- fixed attributes (JSON object)
+                        server_doc TEXT,               -- the record as last pulled (JSON), NULL before
+                        state TEXT NOT NULL,           -- local RecordState (stateJSON): pulled + own pending writes; "" = as pulled (server_doc)
+                        own_acked INTEGER NOT NULL DEFAULT 0, -- highest own counter the server holds
+                        PRIMARY KEY (kind, id));
+                    CREATE TABLE outbox (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL, record_id TEXT NOT NULL,
+                        counter INTEGER NOT NULL,      -- 0 for positions
+                        item TEXT NOT NULL,            -- the push item (JSON)
+                        batch_id TEXT,                 -- set once when the batch is formed; NULL while queued
+                        attempts INTEGER NOT NULL DEFAULT 0);
+                    CREATE INDEX outbox_batch ON outbox (batch_id);
+                    CREATE INDEX outbox_record ON outbox (kind, record_id);
+                    CREATE TABLE conflicts (
+                        kind TEXT NOT NULL, id TEXT NOT NULL, field TEXT NOT NULL,
+                        "values" TEXT NOT NULL,        -- the conflict entries as pulled (JSON array)
+                        PRIMARY KEY (kind, id, field));
+                    CREATE TABLE rejections (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+                        item TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL, field TEXT);
+                    CREATE TABLE written_log (     -- every write made here, never deleted (for loss checks)
+                        kind TEXT NOT NULL, record_id TEXT NOT NULL, counter INTEGER NOT NULL);
+                    CREATE TABLE proposals (
+                        change_id TEXT PRIMARY KEY, org_unit_id TEXT NOT NULL, status TEXT NOT NULL);
+                    """)
         }
         return m
     }
@@ -149,7 +150,8 @@ extension Database {
         do {
             return try JSONCoding.decode(type, from: Array(text.utf8))
         } catch {
-            throw DeviceError("the device store's \(key) is not what this version writes (\(JSONCoding.describe(error))); delete the store to start over")
+            throw DeviceError(
+                "the device store's \(key) is not what this version writes (\(JSONCoding.describe(error))); delete the store to start over")
         }
     }
 

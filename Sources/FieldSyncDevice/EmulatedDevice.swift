@@ -44,7 +44,8 @@ public final class EmulatedDevice: Sendable {
     public func register(client: FieldSyncClient, model: String? = nil) async throws -> DeviceRegistration {
         let session = try await store.session()
         guard session.token != nil else { throw DeviceError.notSignedIn(store.path) }
-        let registration = try await client.registerDevice(deviceId: session.deviceId, model: model ?? "fieldsync-emulator", appVersion: "fieldsync-cli")
+        let registration = try await client.registerDevice(
+            deviceId: session.deviceId, model: model ?? "fieldsync-emulator", appVersion: "fieldsync-cli")
         try await store.setRegistered()
         try await refreshCatalog(client: client)
         return registration
@@ -64,8 +65,10 @@ public final class EmulatedDevice: Sendable {
     /// questions, in `orgUnit` (default the user's first unit), optionally about
     /// `entity`, and records a GPS track of `track` positions. Answers the instance ids.
     @discardableResult
-    public func collect(count: Int, form: String? = nil, orgUnit: UUID? = nil, entity: UUID? = nil,
-                        track: Int = 0, around: GeoPoint = GeoPoint(longitude: 90.4125, latitude: 23.8103)) async throws -> [UUID] {
+    public func collect(
+        count: Int, form: String? = nil, orgUnit: UUID? = nil, entity: UUID? = nil,
+        track: Int = 0, around: GeoPoint = GeoPoint(longitude: 90.4125, latitude: 23.8103)
+    ) async throws -> [UUID] {
         let session = try await store.session()
         let (forms, _) = try await store.catalog()
         let project = session.projectId?.lowercasedText
@@ -75,10 +78,16 @@ public final class EmulatedDevice: Sendable {
             return (f["projectIds"]?.arrayValue ?? []).contains { $0.stringValue == project }
         }
         guard let chosen, let formId = chosen["formId"]?.stringValue, let version = chosen["version"]?.stringValue else {
-            if let form { throw DeviceError("the device knows no form \"\(form)\"; register or sync while online to download forms, or check --form") }
-            throw DeviceError("the device knows no form of its project; ask an admin to create one (fieldsync admin form create), then run fieldsync device register again")
+            if let form {
+                throw DeviceError("the device knows no form \"\(form)\"; register or sync while online to download forms, or check --form")
+            }
+            throw DeviceError(
+                "the device knows no form of its project; ask an admin to create one (fieldsync admin form create), then run fieldsync device register again"
+            )
         }
-        let unit = try orgUnit ?? session.orgUnitIds.first ?? { throw DeviceError("no org unit to collect in: pass --org-unit ID (your user has none assigned)") }()
+        let unit =
+            try orgUnit ?? session.orgUnitIds.first
+            ?? { throw DeviceError("no org unit to collect in: pass --org-unit ID (your user has none assigned)") }()
         var rng = SystemRandomNumberGenerator()
         var ids: [UUID] = []
         var writes: [DeviceStore.LocalWrite] = []
@@ -104,12 +113,15 @@ public final class EmulatedDevice: Sendable {
     public func createEntity(id: UUID = UUID(), type: UUID? = nil, orgUnit: UUID? = nil, attributes: [String: JSONValue]) async throws -> UUID {
         let session = try await store.session()
         let (_, types) = try await store.catalog()
-        let typeId = try type ?? types.first?["id"]?.stringValue.flatMap(UUID.init(uuidString:))
+        let typeId =
+            try type ?? types.first?["id"]?.stringValue.flatMap(UUID.init(uuidString:))
             ?? { throw DeviceError("the device knows no entity type; pass --type ID, or register again after an admin creates one") }()
         let unit = try orgUnit ?? session.orgUnitIds.first ?? { throw DeviceError("no org unit for the entity: pass --org-unit ID") }()
-        try await store.write(kind: .entity, id: id, changes: attributes, fixed: [
-            "entityTypeId": .string(typeId.lowercasedText), "orgUnitId": .string(unit.lowercasedText),
-        ])
+        try await store.write(
+            kind: .entity, id: id, changes: attributes,
+            fixed: [
+                "entityTypeId": .string(typeId.lowercasedText), "orgUnitId": .string(unit.lowercasedText),
+            ])
         return id
     }
 
@@ -165,7 +177,8 @@ public final class EmulatedDevice: Sendable {
             var requeued = 0
             for batch in batches {
                 let started = ContinuousClock.now
-                let answer = try await transport.push(batchId: batch.batchId, deviceId: session.deviceId, projectId: session.projectId, items: batch.items)
+                let answer = try await transport.push(
+                    batchId: batch.batchId, deviceId: session.deviceId, projectId: session.projectId, items: batch.items)
                 let answered = ContinuousClock.now
                 onPush?(answered - started)
                 report.pushSeconds += (answered - started).seconds

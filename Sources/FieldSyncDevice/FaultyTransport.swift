@@ -104,7 +104,8 @@ public struct FaultyTransport: SyncTransport {
             async let second = inner.push(batchId: batchId, deviceId: deviceId, projectId: projectId, items: items)
             let (a, b) = try await (first, second)
             guard a.results == b.results else {
-                throw DeviceError("the server answered one batch \(batchId.lowercasedText) sent twice with two different results; this is a server bug")
+                throw DeviceError(
+                    "the server answered one batch \(batchId.lowercasedText) sent twice with two different results; this is a server bug")
             }
             return a
         case .timeout:

@@ -32,8 +32,11 @@ public struct TrackGenerator {
         }
         bytes[6] = (bytes[6] & 0x0F) | 0x40
         bytes[8] = (bytes[8] & 0x3F) | 0x80
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            ))
     }
 
     /// `count` positions ending about now.
@@ -59,13 +62,15 @@ public struct TrackGenerator {
             longitude += metres * sin(heading) / (111_320 * cos(latitude * .pi / 180))
             latitude = min(max(latitude, -89.9), 89.9)
             if longitude > 180 { longitude -= 360 } else if longitude < -180 { longitude += 360 }
-            let altitude: Double? = Double.random(in: 0..<1, using: &rng) < 0.4
+            let altitude: Double? =
+                Double.random(in: 0..<1, using: &rng) < 0.4
                 ? Self.round(Double.random(in: 4...22, using: &rng), places: 1) : nil
-            out.append(PositionItem(
-                id: uuid(), capturedAt: Timestamp(millisecondsSinceEpoch: time),
-                location: GeoPoint(longitude: Self.round(longitude, places: 7), latitude: Self.round(latitude, places: 7), altitude: altitude),
-                accuracy: Self.round(Double.random(in: 3...15, using: &rng), places: 1),
-                altitude: altitude, transport: transport))
+            out.append(
+                PositionItem(
+                    id: uuid(), capturedAt: Timestamp(millisecondsSinceEpoch: time),
+                    location: GeoPoint(longitude: Self.round(longitude, places: 7), latitude: Self.round(latitude, places: 7), altitude: altitude),
+                    accuracy: Self.round(Double.random(in: 3...15, using: &rng), places: 1),
+                    altitude: altitude, transport: transport))
         }
         return out
     }

@@ -70,7 +70,7 @@ struct AreaNormalizer {
         guard let params = GEOSMakeValidParams_create_r(handle) else { return nil }
         defer { GEOSMakeValidParams_destroy_r(handle, params) }
         guard GEOSMakeValidParams_setMethod_r(handle, params, GEOS_MAKE_VALID_STRUCTURE) == 1,
-              GEOSMakeValidParams_setKeepCollapsed_r(handle, params, 0) == 1
+            GEOSMakeValidParams_setKeepCollapsed_r(handle, params, 0) == 1
         else { return nil }
         context.clearMessages()
         return GEOSMakeValidWithParams_r(handle, geometry.pointer, params).map { OwnedGeometry(context, $0) }
@@ -84,7 +84,7 @@ struct AreaNormalizer {
         // Polygons taken out of a collection may touch or overlap: dissolve them.
         context.clearMessages()
         guard let union = GEOSUnaryUnion_r(handle, polygons.pointer).map({ OwnedGeometry(context, $0) }),
-              let dissolved = try collectPolygons(union), context.isValid(dissolved)
+            let dissolved = try collectPolygons(union), context.isValid(dissolved)
         else { return nil }
         return dissolved
     }
@@ -222,7 +222,7 @@ struct AreaNormalizer {
         var minX = 0.0, minY = 0.0, maxX = 0.0, maxY = 0.0
         var fullArea = 0.0
         guard GEOSGeom_getExtent_r(handle, polygon, &minX, &minY, &maxX, &maxY) == 1,
-              GEOSArea_r(handle, polygon, &fullArea) == 1, fullArea > 0, fullArea.isFinite
+            GEOSArea_r(handle, polygon, &fullArea) == 1, fullArea > 0, fullArea.isFinite
         else { return nil }
         let fullCoordinates = GEOSGetNumCoordinates_r(handle, polygon)
         let tolerance = Self.simplifyFactor * max(maxX - minX, maxY - minY)
@@ -232,10 +232,10 @@ struct AreaNormalizer {
             let candidate = OwnedGeometry(context, raw)
             var area = 0.0
             guard context.typeID(candidate) == Int32(GEOS_POLYGON.rawValue), !context.isEmpty(candidate),
-                  GEOSGetNumCoordinates_r(handle, candidate.pointer) <= fullCoordinates,
-                  GEOSArea_r(handle, candidate.pointer, &area) == 1,
-                  abs(area - fullArea) <= Self.maxAreaChange * fullArea,
-                  context.isValid(candidate)
+                GEOSGetNumCoordinates_r(handle, candidate.pointer) <= fullCoordinates,
+                GEOSArea_r(handle, candidate.pointer, &area) == 1,
+                abs(area - fullArea) <= Self.maxAreaChange * fullArea,
+                context.isValid(candidate)
             else { continue }
             return candidate
         }
@@ -282,10 +282,11 @@ struct AreaNormalizer {
             for j in order[(position + 1)...] {
                 if boxes[j].minX > boxes[i].maxX { break }
                 guard simplified[i] || simplified[j],
-                      boxes[j].minY <= boxes[i].maxY, boxes[i].minY <= boxes[j].maxY
+                    boxes[j].minY <= boxes[i].maxY, boxes[i].minY <= boxes[j].maxY
                 else { continue }
                 // Allowed between members of a MultiPolygon: disjoint, or touching at points.
-                let apart = GEOSDisjoint_r(handle, parts[i].pointer, parts[j].pointer) == 1
+                let apart =
+                    GEOSDisjoint_r(handle, parts[i].pointer, parts[j].pointer) == 1
                     || GEOSRelatePattern_r(handle, parts[i].pointer, parts[j].pointer, "FF*F0****") == 1
                 if !apart {
                     if simplified[i] { conflicting.insert(i) }

@@ -23,14 +23,18 @@ public final class GEOSContext {
         }
         self.handle = handle
         let userdata = Unmanaged.passUnretained(messages).toOpaque()
-        _ = GEOSContext_setErrorMessageHandler_r(handle, { message, userdata in
-            guard let userdata, let message else { return }
-            Unmanaged<MessageBox>.fromOpaque(userdata).takeUnretainedValue().error = String(cString: message)
-        }, userdata)
-        _ = GEOSContext_setNoticeMessageHandler_r(handle, { message, userdata in
-            guard let userdata, let message else { return }
-            Unmanaged<MessageBox>.fromOpaque(userdata).takeUnretainedValue().notice = String(cString: message)
-        }, userdata)
+        _ = GEOSContext_setErrorMessageHandler_r(
+            handle,
+            { message, userdata in
+                guard let userdata, let message else { return }
+                Unmanaged<MessageBox>.fromOpaque(userdata).takeUnretainedValue().error = String(cString: message)
+            }, userdata)
+        _ = GEOSContext_setNoticeMessageHandler_r(
+            handle,
+            { message, userdata in
+                guard let userdata, let message else { return }
+                Unmanaged<MessageBox>.fromOpaque(userdata).takeUnretainedValue().notice = String(cString: message)
+            }, userdata)
     }
 
     deinit {
@@ -59,8 +63,8 @@ public final class GEOSContext {
     /// stored as (E)WKB; see ``GeometryPipeline/contains(areaEWKB:lon:lat:)``.
     public func contains(areaEWKB: [UInt8], lon: Double, lat: Double) -> Bool {
         guard lon.isFinite, lat.isFinite,
-              let area = try? geometry(fromWKB: areaEWKB, field: nil),
-              let point = GEOSGeom_createPointFromXY_r(handle, lon, lat)
+            let area = try? geometry(fromWKB: areaEWKB, field: nil),
+            let point = GEOSGeom_createPointFromXY_r(handle, lon, lat)
         else { return false }
         defer { GEOSGeom_destroy_r(handle, point) }
         return GEOSCovers_r(handle, area.pointer, point) == 1

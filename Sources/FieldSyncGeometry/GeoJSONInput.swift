@@ -80,7 +80,8 @@ enum GeoJSONInput {
             let positions = try array(ringValue, at: ringPath, field: field, expected: "an array of positions")
             if positions.count < 4 {
                 throw GeometryError(
-                    message: "\(ringPath): ring \(ringIndex)\(label) has \(positions.count) position\(positions.count == 1 ? "" : "s"); a ring needs at least 4",
+                    message:
+                        "\(ringPath): ring \(ringIndex)\(label) has \(positions.count) position\(positions.count == 1 ? "" : "s"); a ring needs at least 4",
                     field: field)
             }
             var ring: Ring = []
@@ -96,7 +97,8 @@ enum GeoJSONInput {
             let n = ring.count
             if ring[0] != ring[n - 2] || ring[1] != ring[n - 1] {
                 throw GeometryError(
-                    message: "\(ringPath): ring \(ringIndex)\(label) is not closed: first position [\(ring[0]), \(ring[1])] differs from last [\(ring[n - 2]), \(ring[n - 1])]",
+                    message:
+                        "\(ringPath): ring \(ringIndex)\(label) is not closed: first position [\(ring[0]), \(ring[1])] differs from last [\(ring[n - 2]), \(ring[n - 1])]",
                     field: field)
             }
             result.append(ring)

@@ -128,7 +128,7 @@ public final class PreparedArea {
     /// point that is not finite.
     public func contains(lon: Double, lat: Double) -> Bool {
         guard lon.isFinite, lat.isFinite,
-              let point = GEOSGeom_createPointFromXY_r(context.handle, lon, lat)
+            let point = GEOSGeom_createPointFromXY_r(context.handle, lon, lat)
         else { return false }
         defer { GEOSGeom_destroy_r(context.handle, point) }
         return GEOSPreparedCovers_r(context.handle, prepared, point) == 1

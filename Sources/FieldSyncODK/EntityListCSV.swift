@@ -34,7 +34,8 @@ public enum EntityListCSV {
 
     /// One CSV field, quoted when needed.
     public static func field(_ s: String) -> String {
-        let needs = s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
+        let needs =
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
             || s.first == " " || s.last == " "
         guard needs else { return s }
         return "\"" + s.replacingAll("\"", with: "\"\"") + "\""

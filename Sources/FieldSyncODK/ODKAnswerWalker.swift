@@ -104,7 +104,9 @@ struct AnswerWalker {
             guard ODKNumber.isDate(text) else { throw bad("a date YYYY-MM-DD") }
             return .string(text)
         case .geopoint:
-            guard let p = ODKGeopoint(text) else { throw bad("a geopoint \"lat lon [alt [accuracy]]\" with latitude in [-90, 90] and longitude in [-180, 180]") }
+            guard let p = ODKGeopoint(text) else {
+                throw bad("a geopoint \"lat lon [alt [accuracy]]\" with latitude in [-90, 90] and longitude in [-180, 180]")
+            }
             return p.geoPoint.geoJSON
         case .select1:
             if case .list(let list) = q.choices, !list.isEmpty {
@@ -117,7 +119,9 @@ struct AnswerWalker {
             let values = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).map(String.init)
             guard case .list(let list) = q.choices, !list.isEmpty else { return .string(values.joined(separator: " ")) }
             for v in values where !list.contains(where: { $0.value == v }) {
-                throw ODKError(.invalidField, "\(q.path) must be choices among \(list.map(\.value).joined(separator: ", ")); \"\(v.prefix(80))\" is not one", at: loc)
+                throw ODKError(
+                    .invalidField, "\(q.path) must be choices among \(list.map(\.value).joined(separator: ", ")); \"\(v.prefix(80))\" is not one",
+                    at: loc)
             }
             return .array(values.map(JSONValue.string))
         }

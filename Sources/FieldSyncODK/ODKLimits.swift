@@ -16,9 +16,11 @@ public struct ODKLimits: Sendable, Hashable {
     /// Largest header block of one part, in bytes.
     public var maxPartHeaderBytes: Int
 
-    public init(maxXMLBytes: Int = 10 << 20, maxDepth: Int = 64, maxElements: Int = 200_000,
-                maxAttributes: Int = 64, maxMultipartBytes: Int = 100 << 20, maxParts: Int = 1000,
-                maxPartHeaderBytes: Int = 8192) {
+    public init(
+        maxXMLBytes: Int = 10 << 20, maxDepth: Int = 64, maxElements: Int = 200_000,
+        maxAttributes: Int = 64, maxMultipartBytes: Int = 100 << 20, maxParts: Int = 1000,
+        maxPartHeaderBytes: Int = 8192
+    ) {
         self.maxXMLBytes = maxXMLBytes
         self.maxDepth = maxDepth
         self.maxElements = maxElements

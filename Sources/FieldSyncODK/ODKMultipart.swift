@@ -66,7 +66,8 @@ public enum ODKMultipart {
                 throw ODKError(.invalidMultipart, "the part has no headers (Content-Disposition is required)", at: location)
             }
             guard let headerEnd = find(body, [0x0D, 0x0A, 0x0D, 0x0A], from: i, limit: limits.maxPartHeaderBytes) else {
-                throw ODKError(.invalidMultipart, "the part's headers do not end in an empty line within \(limits.maxPartHeaderBytes) bytes", at: location)
+                throw ODKError(
+                    .invalidMultipart, "the part's headers do not end in an empty line within \(limits.maxPartHeaderBytes) bytes", at: location)
             }
             let headers = Array(body[i..<headerEnd])
             let contentStart = headerEnd + 4
@@ -194,7 +195,10 @@ public struct ODKSubmissionUpload: Sendable, Hashable {
     public init(parts: [ODKMultipart.Part]) throws(ODKError) {
         let xmlParts = parts.filter { $0.name == "xml_submission_file" }
         guard xmlParts.count == 1, let xmlPart = xmlParts.first else {
-            throw ODKError(.invalidMultipart, xmlParts.isEmpty ? "the body has no xml_submission_file part" : "the body has \(xmlParts.count) xml_submission_file parts", at: "xml_submission_file")
+            throw ODKError(
+                .invalidMultipart,
+                xmlParts.isEmpty ? "the body has no xml_submission_file part" : "the body has \(xmlParts.count) xml_submission_file parts",
+                at: "xml_submission_file")
         }
         xml = xmlPart.body
         isIncomplete = parts.contains { $0.name == "*isIncomplete*" }

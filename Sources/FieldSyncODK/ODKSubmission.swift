@@ -83,26 +83,32 @@ public enum ODKSubmissionParser {
     public static func parse(document root: ODKXMLElement, form: XForm) throws(ODKError) -> ODKSubmission {
         let h = try header(root)
         guard root.name == form.rootName else {
-            throw ODKError(.invalidSubmission, "the submission's root is <\(root.name)>, the form's instance root is <\(form.rootName)>", at: "/\(root.name)")
+            throw ODKError(
+                .invalidSubmission, "the submission's root is <\(root.name)>, the form's instance root is <\(form.rootName)>", at: "/\(root.name)")
         }
         guard h.formID == form.formID else {
             throw ODKError(.invalidSubmission, "the submission is for form \"\(h.formID)\", not \"\(form.formID)\"", at: "/\(root.name)@id")
         }
         guard h.version == form.version else {
-            throw ODKError(.invalidSubmission, "the submission is for version \"\(h.version ?? "")\" of \(form.formID), not \"\(form.version ?? "")\"", at: "/\(root.name)@version")
+            throw ODKError(
+                .invalidSubmission, "the submission is for version \"\(h.version ?? "")\" of \(form.formID), not \"\(form.version ?? "")\"",
+                at: "/\(root.name)@version")
         }
         guard h.instanceID.count <= 256, h.instanceID.unicodeScalars.allSatisfy({ $0.value > 0x20 }) else {
-            throw ODKError(.invalidSubmission, "meta/instanceID must be at most 256 characters without spaces or control characters", at: "/\(root.name)/meta/instanceID")
+            throw ODKError(
+                .invalidSubmission, "meta/instanceID must be at most 256 characters without spaces or control characters",
+                at: "/\(root.name)/meta/instanceID")
         }
         var walker = AnswerWalker(form: form)
         try walker.walk(root, path: "", location: "/\(root.name)", indices: [], rows: [])
         try walker.checkRequired(root: root.name)
         let deprecated = try metaText(root, "deprecatedID")
         let entity = try readEntity(root, form: form, answers: walker)
-        return ODKSubmission(formID: h.formID, version: h.version, instanceID: h.instanceID,
-                             deprecatedID: deprecated.flatMap { $0.isEmpty ? nil : $0 },
-                             instanceName: try metaText(root, "instanceName").flatMap { $0.isEmpty ? nil : $0 },
-                             answers: walker.answers, attachmentNames: walker.attachments, entity: entity)
+        return ODKSubmission(
+            formID: h.formID, version: h.version, instanceID: h.instanceID,
+            deprecatedID: deprecated.flatMap { $0.isEmpty ? nil : $0 },
+            instanceName: try metaText(root, "instanceName").flatMap { $0.isEmpty ? nil : $0 },
+            answers: walker.answers, attachmentNames: walker.attachments, entity: entity)
     }
 
     static func meta(_ root: ODKXMLElement) -> ODKXMLElement? {
@@ -134,10 +140,13 @@ public enum ODKSubmissionParser {
         guard create || update else { return nil }
         let dataset = (block.attribute("dataset") ?? "").trimmed
         guard dataset == declared.dataset else {
-            throw ODKError(.invalidSubmission, "the entity block names dataset \"\(dataset)\", the form declares \"\(declared.dataset)\"", at: "\(at)@dataset")
+            throw ODKError(
+                .invalidSubmission, "the entity block names dataset \"\(dataset)\", the form declares \"\(declared.dataset)\"", at: "\(at)@dataset")
         }
         if create && !declared.creates || update && !declared.updates {
-            throw ODKError(.invalidSubmission, "the entity block \(create ? "creates" : "updates") an entity, which form \(form.formID) does not declare", at: at)
+            throw ODKError(
+                .invalidSubmission, "the entity block \(create ? "creates" : "updates") an entity, which form \(form.formID) does not declare", at: at
+            )
         }
         var idText = (block.attribute("id") ?? "").trimmed
         if idText.hasPrefix("uuid:") { idText.removeFirst(5) }
@@ -170,10 +179,11 @@ public enum ODKSubmissionParser {
             if let v = answers.answers[property.questionPath] { properties[property.name] = v }
             if let t = answers.texts[property.questionPath] { texts[property.name] = t }
         }
-        return ODKSubmissionEntity(dataset: dataset, id: uuid, create: create, update: update,
-                                   baseVersion: baseVersion, trunkVersion: trunkVersion,
-                                   branchId: branch.isEmpty ? nil : branch, label: label.isEmpty ? nil : label,
-                                   properties: properties, propertyTexts: texts)
+        return ODKSubmissionEntity(
+            dataset: dataset, id: uuid, create: create, update: update,
+            baseVersion: baseVersion, trunkVersion: trunkVersion,
+            branchId: branch.isEmpty ? nil : branch, label: label.isEmpty ? nil : label,
+            properties: properties, propertyTexts: texts)
     }
 }
 

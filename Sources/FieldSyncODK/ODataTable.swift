@@ -43,7 +43,8 @@ public enum ODataTable {
                 expand = true
             }
             if parameters["$filter"] != nil {
-                throw ItemError.invalidRequest("$filter is not supported by FieldSync: page with $top and $skip and filter the rows yourself", field: "$filter")
+                throw ItemError.invalidRequest(
+                    "$filter is not supported by FieldSync: page with $top and $skip and filter the rows yourself", field: "$filter")
             }
             if let s = parameters["$select"] {
                 let names = s.split(separator: ",").map { String($0).trimmed }.filter { !$0.isEmpty }

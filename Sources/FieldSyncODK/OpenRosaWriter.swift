@@ -18,8 +18,10 @@ public enum OpenRosaWriter {
         public var manifestURL: String?
         public var descriptionText: String?
 
-        public init(formID: String, name: String, version: String?, md5Hex: String, downloadURL: String,
-                    manifestURL: String? = nil, descriptionText: String? = nil) {
+        public init(
+            formID: String, name: String, version: String?, md5Hex: String, downloadURL: String,
+            manifestURL: String? = nil, descriptionText: String? = nil
+        ) {
             self.formID = formID
             self.name = name
             self.version = version
@@ -103,9 +105,10 @@ public enum OpenRosaWriter {
 
     /// The body of every submission answer (success and error), as Collect shows it.
     public static func response(_ message: String, nature: Nature) -> [UInt8] {
-        Array((declaration + "<OpenRosaResponse xmlns=\"\(ODKNamespace.openRosaResponse)\">\n"
-            + "  <message nature=\"\(nature.rawValue)\">\(escape(message))</message>\n"
-            + "</OpenRosaResponse>\n").utf8)
+        Array(
+            (declaration + "<OpenRosaResponse xmlns=\"\(ODKNamespace.openRosaResponse)\">\n"
+                + "  <message nature=\"\(nature.rawValue)\">\(escape(message))</message>\n"
+                + "</OpenRosaResponse>\n").utf8)
     }
 
     /// Escapes text for element content: `& < > " '` and CR (as `&#13;`); characters

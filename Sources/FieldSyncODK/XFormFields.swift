@@ -49,8 +49,9 @@ extension XForm {
                     type = "text"
                 }
             }
-            return FieldSyncFieldDeclaration(name: fieldName(q.path, repeats: q.repeatPaths, indices: nil), type: type,
-                                             required: q.required && q.repeatPath == nil, choices: choices)
+            return FieldSyncFieldDeclaration(
+                name: fieldName(q.path, repeats: q.repeatPaths, indices: nil), type: type,
+                required: q.required && q.repeatPath == nil, choices: choices)
         }
     }
 

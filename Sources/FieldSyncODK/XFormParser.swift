@@ -56,7 +56,8 @@ private struct Reader {
 
     mutating func read(_ html: ODKXMLElement) throws(ODKError) -> XForm {
         guard html.name == "html", html.namespace == H else {
-            throw ODKError(.invalidXForm, "an XForm's root must be <h:html> in \(H), found <\(html.name)> in \"\(html.namespace)\"", at: "line \(html.line)")
+            throw ODKError(
+                .invalidXForm, "an XForm's root must be <h:html> in \(H), found <\(html.name)> in \"\(html.namespace)\"", at: "line \(html.line)")
         }
         guard let head = html.child("head", namespace: H) else {
             throw ODKError(.invalidXForm, "the XForm has no <h:head>", at: "/h:html")
@@ -66,8 +67,10 @@ private struct Reader {
         }
         for submission in model.children("submission", namespace: X) {
             if let key = submission.attribute("base64RsaPublicKey"), !key.isEmpty {
-                throw ODKError(.encryptedForm, "the form is encrypted (<submission base64RsaPublicKey>): FieldSync must read answers to merge and check them, so encrypted forms are not supported",
-                               at: "/h:html/h:head/model/submission (line \(submission.line))")
+                throw ODKError(
+                    .encryptedForm,
+                    "the form is encrypted (<submission base64RsaPublicKey>): FieldSync must read answers to merge and check them, so encrypted forms are not supported",
+                    at: "/h:html/h:head/model/submission (line \(submission.line))")
             }
         }
         let instances = model.children("instance", namespace: X)
@@ -76,12 +79,16 @@ private struct Reader {
         }
         let primaryRoots = primary.children
         guard primaryRoots.count == 1, let root = primaryRoots.first else {
-            throw ODKError(.invalidXForm, "the primary instance must have exactly one root element, it has \(primaryRoots.count)", at: "/h:html/h:head/model/instance (line \(primary.line))")
+            throw ODKError(
+                .invalidXForm, "the primary instance must have exactly one root element, it has \(primaryRoots.count)",
+                at: "/h:html/h:head/model/instance (line \(primary.line))")
         }
         rootName = root.name
         let formID = (root.attribute("id") ?? "").trimmed
         guard !formID.isEmpty else {
-            throw ODKError(.invalidXForm, "the primary instance's root <\(root.name)> has no id attribute: every XForm needs a form id", at: "/h:html/h:head/model/instance/\(root.name) (line \(root.line))")
+            throw ODKError(
+                .invalidXForm, "the primary instance's root <\(root.name)> has no id attribute: every XForm needs a form id",
+                at: "/h:html/h:head/model/instance/\(root.name) (line \(root.line))")
         }
         guard formID.unicodeScalars.allSatisfy({ $0.value >= 0x20 }) else {
             throw ODKError(.invalidXForm, "the form id contains control characters", at: "/h:html/h:head/model/instance/\(root.name)@id")
@@ -104,13 +111,16 @@ private struct Reader {
             questions.append(try question(path: path, bind: bind, control: control, repeatPaths: repeatPaths))
         }
         for (path, control) in controls where !leaves.contains(path) {
-            throw ODKError(.invalidXForm, "the <\(control.tag)> control's ref names no leaf of the primary instance", at: "/\(rootName)/\(path) (line \(control.line))")
+            throw ODKError(
+                .invalidXForm, "the <\(control.tag)> control's ref names no leaf of the primary instance",
+                at: "/\(rootName)/\(path) (line \(control.line))")
         }
         let entity = try readEntity(root: root, model: model, questions: questions)
         let title = (head.child("title", namespace: H)?.allText ?? "").trimmed
-        return XForm(formID: formID, version: versionText.isEmpty ? nil : versionText,
-                     title: title.isEmpty ? formID : title, rootName: rootName, questions: questions,
-                     groups: groups, mediaFiles: media, entity: entity)
+        return XForm(
+            formID: formID, version: versionText.isEmpty ? nil : versionText,
+            title: title.isEmpty ? formID : title, rootName: rootName, questions: questions,
+            groups: groups, mediaFiles: media, entity: entity)
     }
 
     // MARK: primary instance
@@ -149,7 +159,9 @@ private struct Reader {
         }
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         for s in segments where s.isEmpty || s == "." || s == ".." || s.contains(where: { "[]()*=' \"".contains($0) }) {
-            throw ODKError(.unsupportedXForm, "the reference \"\(r)\" is not a plain path (predicates, wildcards and relative steps are not supported)", at: "line \(line)")
+            throw ODKError(
+                .unsupportedXForm, "the reference \"\(r)\" is not a plain path (predicates, wildcards and relative steps are not supported)",
+                at: "line \(line)")
         }
         return path
     }
@@ -346,8 +358,10 @@ private struct Reader {
         case (_, "time"): kind = .time
         case (_, "barcode"): kind = .barcode
         default:
-            throw ODKError(.unsupportedXForm, "the question \(path) has type \"\(written)\", which FieldSync does not support (supported: string, int, decimal, date, select1, select, geopoint, dateTime, time, barcode, binary)",
-                           at: "/\(rootName)/\(path)")
+            throw ODKError(
+                .unsupportedXForm,
+                "the question \(path) has type \"\(written)\", which FieldSync does not support (supported: string, int, decimal, date, select1, select, geopoint, dateTime, time, barcode, binary)",
+                at: "/\(rootName)/\(path)")
         }
         let requiredText = (bind?.required ?? "").trimmed
         let repeats = repeatPaths.filter { path.hasPrefix($0 + "/") }.sorted { $0.count < $1.count }
@@ -361,12 +375,13 @@ private struct Reader {
             p = p[..<slash]
         }
         let required = requiredText == "true()" && !conditional
-        return XFormQuestion(path: path, kind: kind, xformType: written, required: required,
-                             requiredExpression: required || requiredText.isEmpty || requiredText == "false()" ? nil : requiredText,
-                             relevant: binds[path]?.relevant,
-                             label: control?.label, choices: control?.choices ?? .none,
-                             repeatPath: repeats.last, repeatPaths: repeats, calculate: bind?.calculate,
-                             readonly: (bind?.readonly ?? "").trimmed == "true()", saveTo: bind?.saveTo)
+        return XFormQuestion(
+            path: path, kind: kind, xformType: written, required: required,
+            requiredExpression: required || requiredText.isEmpty || requiredText == "false()" ? nil : requiredText,
+            relevant: binds[path]?.relevant,
+            label: control?.label, choices: control?.choices ?? .none,
+            repeatPath: repeats.last, repeatPaths: repeats, calculate: bind?.calculate,
+            readonly: (bind?.readonly ?? "").trimmed == "true()", saveTo: bind?.saveTo)
     }
 
     // MARK: entities
@@ -377,7 +392,9 @@ private struct Reader {
         let entity = meta?.children.first { $0.name == "entity" && ($0.namespace == X || $0.namespace == ODKNamespace.entities) }
         guard let entity else {
             if let q = saving.first {
-                throw ODKError(.invalidXForm, "the question \(q.path) is saved to an entity property (entities:saveto) but the form declares no meta/entity", at: "/\(rootName)/\(q.path)")
+                throw ODKError(
+                    .invalidXForm, "the question \(q.path) is saved to an entity property (entities:saveto) but the form declares no meta/entity",
+                    at: "/\(rootName)/\(q.path)")
             }
             for (path, bind) in binds where bind.saveTo != nil {
                 throw ODKError(.invalidXForm, "entities:saveto on \(path), which is not a question", at: "/\(rootName)/\(path)")
@@ -409,20 +426,26 @@ private struct Reader {
         for q in saving {
             let name = (q.saveTo ?? "").trimmed
             guard XFormEntityProperty.isValidName(name) else {
-                throw ODKError(.invalidXForm, "\"\(name)\" can't be an entity property name (not empty, name, label, or starting with __; no spaces, commas or quotes)", at: "/\(rootName)/\(q.path)")
+                throw ODKError(
+                    .invalidXForm,
+                    "\"\(name)\" can't be an entity property name (not empty, name, label, or starting with __; no spaces, commas or quotes)",
+                    at: "/\(rootName)/\(q.path)")
             }
             guard q.repeatPath == nil else {
-                throw ODKError(.unsupportedXForm, "the question \(q.path) inside a repeat is saved to an entity property: one submission makes one entity", at: "/\(rootName)/\(q.path)")
+                throw ODKError(
+                    .unsupportedXForm, "the question \(q.path) inside a repeat is saved to an entity property: one submission makes one entity",
+                    at: "/\(rootName)/\(q.path)")
             }
             guard !properties.contains(where: { $0.name == name }) else {
                 throw ODKError(.invalidXForm, "two questions are saved to the entity property \(name)", at: "/\(rootName)/\(q.path)")
             }
             properties.append(XFormEntityProperty(name: name, questionPath: q.path))
         }
-        return XFormEntityDeclaration(dataset: dataset, creates: creates, updates: updates,
-                                      createExpression: createExpression, updateExpression: updateExpression,
-                                      specVersion: model.attribute("entities-version", namespace: ODKNamespace.entities),
-                                      properties: properties)
+        return XFormEntityDeclaration(
+            dataset: dataset, creates: creates, updates: updates,
+            createExpression: createExpression, updateExpression: updateExpression,
+            specVersion: model.attribute("entities-version", namespace: ODKNamespace.entities),
+            properties: properties)
     }
 }
 

@@ -234,7 +234,7 @@ struct XMLByteParser {
         switch v {
         case 0x41...0x5A, 0x61...0x7A, 0x5F: return true
         case 0xC0...0xD6, 0xD8...0xF6, 0xF8...0x2FF, 0x370...0x37D, 0x37F...0x1FFF, 0x200C...0x200D,
-             0x2070...0x218F, 0x2C00...0x2FEF, 0x3001...0xD7FF, 0xF900...0xFDCF, 0xFDF0...0xFFFD, 0x10000...0xEFFFF:
+            0x2070...0x218F, 0x2C00...0x2FEF, 0x3001...0xD7FF, 0xF900...0xFDCF, 0xFDF0...0xFFFD, 0x10000...0xEFFFF:
             return true
         default: return false
         }
@@ -270,8 +270,10 @@ struct XMLByteParser {
                 continue
             }
             guard c == Self.lt else {
-                throw malformed(root == nil ? "text before the root element (found \(describe(i))): a document is one element"
-                                            : "text after the root element (found \(describe(i))): a document is one element", at: i)
+                throw malformed(
+                    root == nil
+                        ? "text before the root element (found \(describe(i))): a document is one element"
+                        : "text after the root element (found \(describe(i))): a document is one element", at: i)
             }
             switch at(i + 1) {
             case Self.bang:
@@ -301,9 +303,10 @@ struct XMLByteParser {
     }
 
     private func declarationForbidden(at k: Int) -> ODKError {
-        error(.xmlDeclarationForbidden,
-              "DTDs and entity declarations (<!DOCTYPE, <!ENTITY) are refused: ODK documents never need them, and they allow XML bombs and external entities",
-              at: k)
+        error(
+            .xmlDeclarationForbidden,
+            "DTDs and entity declarations (<!DOCTYPE, <!ENTITY) are refused: ODK documents never need them, and they allow XML bombs and external entities",
+            at: k)
     }
 
     /// `<?xml version="1.x" encoding="…" standalone="…"?>`, at the start only; `i` at `<?xml`.
@@ -326,7 +329,10 @@ struct XMLByteParser {
             while isASCIILetter(at(i)) { i += 1 }
             let keyEnd = i
             skipSpaces()
-            guard at(i) == Self.equals else { throw malformed("the XML declaration is malformed (expected '=' after \(text(keyStart, keyEnd, max: 40)), found \(describe(i)))", at: i) }
+            guard at(i) == Self.equals else {
+                throw malformed(
+                    "the XML declaration is malformed (expected '=' after \(text(keyStart, keyEnd, max: 40)), found \(describe(i)))", at: i)
+            }
             i += 1
             skipSpaces()
             let q = at(i)
@@ -356,7 +362,9 @@ struct XMLByteParser {
                 }
                 stage = 3
             } else {
-                throw malformed("the XML declaration is malformed (\(text(keyStart, keyEnd, max: 40)) is out of place: version, then encoding, then standalone)", at: keyStart)
+                throw malformed(
+                    "the XML declaration is malformed (\(text(keyStart, keyEnd, max: 40)) is out of place: version, then encoding, then standalone)",
+                    at: keyStart)
             }
         }
         guard stage >= 1 else { throw malformed("the XML declaration has no version", at: start) }
@@ -414,7 +422,8 @@ struct XMLByteParser {
             return
         }
         guard Self.isSpace(at(i)) else {
-            throw malformed("expected a space or \"?>\" after the processing instruction's target \(text(s, e, max: 40)), found \(describe(i))", at: i)
+            throw malformed(
+                "expected a space or \"?>\" after the processing instruction's target \(text(s, e, max: 40)), found \(describe(i))", at: i)
         }
         while i < n - 1 {
             if b[i] == Self.question, b[i + 1] == Self.gt {
@@ -611,7 +620,9 @@ struct XMLByteParser {
         if bytes(s, e, are: "gt") { return ">" }
         if bytes(s, e, are: "quot") { return "\"" }
         if bytes(s, e, are: "apos") { return "'" }
-        throw malformed("the entity reference &\(text(s, e, max: 40)); is not declared: only &amp; &lt; &gt; &quot; &apos; and character references are allowed", at: start)
+        throw malformed(
+            "the entity reference &\(text(s, e, max: 40)); is not declared: only &amp; &lt; &gt; &quot; &apos; and character references are allowed",
+            at: start)
     }
 
     private mutating func nameOrBareAmpersand(_ start: Int) throws(ODKError) -> (Int, Int, Int?) {
@@ -737,8 +748,9 @@ struct XMLByteParser {
         }
         // In order of qualified name (as the XMLParser-based reader gave them).
         attributes.sort { $0.key < $1.key }
-        let element = ODKXMLElement(namespace: namespace, name: local, attributes: attributes.map(\.attribute),
-                                    children: [], text: "", line: tagLine)
+        let element = ODKXMLElement(
+            namespace: namespace, name: local, attributes: attributes.map(\.attribute),
+            children: [], text: "", line: tagLine)
         if empty { return close(element) }
         stack.append(Open(element: element, nameStart: ns, nameEnd: ne, namespaces: namespaces, text: []))
         return nil
@@ -788,7 +800,9 @@ struct XMLByteParser {
         i += 1
         guard var top = stack.popLast() else { throw malformed("an end tag outside the root element", at: tagStart) }
         guard same(s, e, top.nameStart, top.nameEnd) else {
-            throw malformed("the end tag </\(text(s, e, max: 80))> does not match the start tag <\(text(top.nameStart, top.nameEnd, max: 80))> (line \(top.element.line))", at: tagStart)
+            throw malformed(
+                "the end tag </\(text(s, e, max: 80))> does not match the start tag <\(text(top.nameStart, top.nameEnd, max: 80))> (line \(top.element.line))",
+                at: tagStart)
         }
         top.element.text = String(decoding: top.text, as: UTF8.self)
         return close(top.element)

@@ -93,7 +93,8 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
         let allowed = methods(for: request.uri.path)
         guard !allowed.isEmpty, !allowed.contains(request.method) else { return try await next(request, context) }
         let list = allowed.map(\.rawValue).joined(separator: ", ")
-        throw APIError(.methodNotAllowed, code: ErrorCode.methodNotAllowed, message: "\(request.uri.path) answers \(list), not \(request.method.rawValue)",
-                       headers: [.allow: list])
+        throw APIError(
+            .methodNotAllowed, code: ErrorCode.methodNotAllowed, message: "\(request.uri.path) answers \(list), not \(request.method.rawValue)",
+            headers: [.allow: list])
     }
 }

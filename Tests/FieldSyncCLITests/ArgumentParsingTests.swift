@@ -1,8 +1,9 @@
 import ArgumentParser
-@testable import FieldSyncCLI
 import FieldSyncClient
 import FieldSyncDevice
 import Testing
+
+@testable import FieldSyncCLI
 
 /// The CLI's argument parsing and its mapping of failures to the documented exit codes,
 /// in process (`parseAsRoot`, ``Exit/classify(_:root:)``).
@@ -28,17 +29,24 @@ struct ArgumentParsingTests {
         let simulate = try #require(try FieldSync.parseAsRoot(["simulate", "--devices", "3", "--faults", "drop, reorder"]) as? Simulate)
         #expect(simulate.devices == 3 && simulate.concurrency == 32 && simulate.batchSize == 200)
         #expect(try simulate.faultKinds() == [.drop, .reorder])
-        let edit = try #require(try FieldSync.parseAsRoot(["device", "edit", "entity", "new", "name=Amina", "age=42", "ok=true", "x={\"a\":1}"]) as? DeviceEdit)
-        #expect(try parseAssignments(edit.assignments) == ["name": .string("Amina"), "age": .number(42), "ok": .bool(true), "x": .object(["a": .number(1)])])
+        let edit = try #require(
+            try FieldSync.parseAsRoot(["device", "edit", "entity", "new", "name=Amina", "age=42", "ok=true", "x={\"a\":1}"]) as? DeviceEdit)
+        #expect(
+            try parseAssignments(edit.assignments) == [
+                "name": .string("Amina"), "age": .number(42), "ok": .bool(true), "x": .object(["a": .number(1)]),
+            ])
     }
 
     @Test func odkCommandsParse() throws {
-        let upload = try #require(try FieldSync.parseAsRoot(["admin", "form", "upload", "household.xml", "--project-id", "5a1f0000-0000-4000-8000-000000000001"]) as? FormUpload)
+        let upload = try #require(
+            try FieldSync.parseAsRoot(["admin", "form", "upload", "household.xml", "--project-id", "5a1f0000-0000-4000-8000-000000000001"])
+                as? FormUpload)
         #expect(upload.file == "household.xml" && upload.projectId == "5a1f0000-0000-4000-8000-000000000001")
-        let app = try #require(try FieldSync.parseAsRoot([
-            "admin", "app-user", "create", "--project-id", "5a1f0000-0000-4000-8000-000000000001",
-            "--org-unit-id", "0a000000-0000-4000-8000-000000000001", "--org-unit-id", "0a000000-0000-4000-8000-000000000002", "--dark-on-light",
-        ]) as? AppUserCommands.Create)
+        let app = try #require(
+            try FieldSync.parseAsRoot([
+                "admin", "app-user", "create", "--project-id", "5a1f0000-0000-4000-8000-000000000001",
+                "--org-unit-id", "0a000000-0000-4000-8000-000000000001", "--org-unit-id", "0a000000-0000-4000-8000-000000000002", "--dark-on-light",
+            ]) as? AppUserCommands.Create)
         #expect(app.orgUnitId.count == 2 && app.darkOnLight && app.name == nil)
         #expect(failure(["admin", "form", "upload", "household.xml"])?.0 == 2, "--project-id is required")
         #expect(failure(["admin", "app-user", "create", "--org-unit-id", "x"])?.0 == 2, "--project-id is required")
@@ -80,8 +88,11 @@ struct ArgumentParsingTests {
         #expect(code(CommandFailure.usage("bad")) == Exit.usage)
         #expect(code(DeviceError("no session")) == Exit.failed)
         #expect(code(ProfileError("unreadable")) == Exit.failed)
-        let hint = Exit.classify(ClientError.server(status: 422, error: .init(code: "invalid_request", message: "accountId is required", field: "accountId"),
-                                                    method: "POST", path: "/v1/projects"), root: FieldSync.self).1
+        let hint = Exit.classify(
+            ClientError.server(
+                status: 422, error: .init(code: "invalid_request", message: "accountId is required", field: "accountId"),
+                method: "POST", path: "/v1/projects"), root: FieldSync.self
+        ).1
         #expect(hint == "error: invalid_request: accountId is required (accountId); pass --account-id ID")
     }
 }

@@ -45,7 +45,8 @@ struct CommandOutputTests {
             #expect(login.status == 0, "\(login.stderr)")
             let profilePath = home + "/config/fieldsync/profile.json"
             let shown = try JSONParser.parse(Array(login.stdout.utf8))
-            #expect(Set(shown.objectValue?.keys.map { $0 } ?? []) == ["server", "username", "role", "accountId", "projectIds", "expiresAt", "profile"])
+            #expect(
+                Set(shown.objectValue?.keys.map { $0 } ?? []) == ["server", "username", "role", "accountId", "projectIds", "expiresAt", "profile"])
             #expect(shown["server"] == .string(server) && shown["role"] == .string("superuser") && shown["accountId"] == .null)
             #expect(shown["profile"] == .string(profilePath))
             #expect(!login.stdout.contains("token"), "the token is never printed")
@@ -88,20 +89,27 @@ struct CommandOutputTests {
             try await FieldSyncClient.withClient(baseURL: server) { client in
                 try await client.signIn(username: TestServerDefaults.rootUser, password: TestServerDefaults.rootPassword)
                 let account = try #require(UUID(uuidString: try await client.createAccount(name: "CLI test")["id"]?.stringValue ?? ""))
-                let project = try #require(UUID(uuidString: try await client.createProject(name: "P", appId: "p.app", accountId: account)["id"]?.stringValue ?? ""))
-                _ = try await client.createForm(formId: "visit", name: "Visit", version: "1", projectIds: [project],
-                                                fields: .array([.object(["name": .string("members"), "type": .string("integer")])]), accountId: account)
+                let project = try #require(
+                    UUID(uuidString: try await client.createProject(name: "P", appId: "p.app", accountId: account)["id"]?.stringValue ?? ""))
+                _ = try await client.createForm(
+                    formId: "visit", name: "Visit", version: "1", projectIds: [project],
+                    fields: .array([.object(["name": .string("members"), "type": .string("integer")])]), accountId: account)
                 let type = try await client.createOrgUnitType(name: "district", depth: 1, accountId: account)
                 let unit = UUID()
-                _ = try await client.importOrgUnits(json: .array([.object([
-                    "id": .string(unit.lowercasedText), "name": .string("Comilla"), "orgUnitTypeId": type["id"] ?? .null,
-                ])]), accountId: account)
-                _ = try await client.createUser(username: agent, password: "agent-password", role: "agent",
-                                                projectIds: [project], orgUnitIds: [unit], accountId: account)
+                _ = try await client.importOrgUnits(
+                    json: .array([
+                        .object([
+                            "id": .string(unit.lowercasedText), "name": .string("Comilla"), "orgUnitTypeId": type["id"] ?? .null,
+                        ])
+                    ]), accountId: account)
+                _ = try await client.createUser(
+                    username: agent, password: "agent-password", role: "agent",
+                    projectIds: [project], orgUnitIds: [unit], accountId: account)
             }
             let env = ["FIELDSYNC_PASSWORD": "agent-password"]
             let device = ["--device", "field-1"]
-            let login = try await CommandLineRun.run(["device", "login", "--server", server, "--username", agent] + device, home: home, environment: env)
+            let login = try await CommandLineRun.run(
+                ["device", "login", "--server", server, "--username", agent] + device, home: home, environment: env)
             #expect(login.status == 0, "\(login.stderr)")
             let store = home + "/data/fieldsync/devices/field-1.sqlite"
             #expect(login.stdout.contains("(store \(store)); next: fieldsync device register --device field-1"))
@@ -121,8 +129,11 @@ struct CommandOutputTests {
             let report = try JSONParser.parse(Array(sync.stdout.utf8))
             #expect(report["acknowledged"] == .number(7) && report["rejected"] == .number(0) && report["outboxLeft"] == .number(0))
             #expect(report["statuses"] == .object(["created": .number(7)]))
-            #expect(Set(report.objectValue?.keys.map { $0 } ?? []) == ["batches", "acknowledged", "requeued", "rejected", "conflicts", "statuses",
-                                                                       "pages", "pulledRecords", "pulledPositions", "outboxLeft"])
+            #expect(
+                Set(report.objectValue?.keys.map { $0 } ?? []) == [
+                    "batches", "acknowledged", "requeued", "rejected", "conflicts", "statuses",
+                    "pages", "pulledRecords", "pulledPositions", "outboxLeft",
+                ])
             let text = try await CommandLineRun.run(["device", "status"] + device, home: home)
             #expect(text.stdout.contains("\nqueued     0\nin flight  0 in 0 batches\n"))
             #expect(text.stdout.contains("written    7, acknowledged 7, counter 3\n"))

@@ -111,8 +111,13 @@ struct FieldSyncClientTests {
     @Test func unavailableAndRateLimitedAnswersAreRetriedUntilTheyPass() async throws {
         let ok = StubServer.Reply.json(#"{"items":[]}"#)
         let stub = StubServer([
-            "GET /v1/projects": [.error(.serviceUnavailable, code: "unavailable", message: "db"), .error(.serviceUnavailable, code: "unavailable", message: "db"), ok],
-            "GET /v1/users": [StubServer.Reply(status: .tooManyRequests, headers: ["Retry-After": "0"], body: #"{"error":{"code":"rate_limited","message":"slow down"}}"#), ok],
+            "GET /v1/projects": [
+                .error(.serviceUnavailable, code: "unavailable", message: "db"), .error(.serviceUnavailable, code: "unavailable", message: "db"), ok,
+            ],
+            "GET /v1/users": [
+                StubServer.Reply(
+                    status: .tooManyRequests, headers: ["Retry-After": "0"], body: #"{"error":{"code":"rate_limited","message":"slow down"}}"#), ok,
+            ],
             "GET /v1/devices": [.error(.serviceUnavailable, code: "unavailable", message: "db")],
         ])
         try await stub.run(token: "t", retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(5), maxDelay: .milliseconds(20))) { client in

@@ -73,8 +73,10 @@ final class StubServer: Sendable {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         let attempt = log.withLock { entries in
-            entries.append(Received(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
-                                    headers: headers, body: String(buffer: bytes)))
+            entries.append(
+                Received(
+                    method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
+                    headers: headers, body: String(buffer: bytes)))
             return entries.filter { "\($0.method) \($0.path)" == route }.count
         }
         let replies = scripts[route] ?? []

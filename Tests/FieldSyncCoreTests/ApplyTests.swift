@@ -26,12 +26,13 @@ struct ApplyTests {
         #expect(outcomes == [.created, .conflict])
         #expect(state.isInConflict)
         #expect(state.visibleFields() == ["village": .string("Subil")])
-        #expect(state.conflicts() == [
-            "village": [
-                FieldValue(value: .string("Subil"), replica: "dev-b", counter: 7, editedAt: time(2)),
-                FieldValue(value: .string("Debidwar"), replica: "dev-a", counter: 4, editedAt: time(1)),
-            ]
-        ])
+        #expect(
+            state.conflicts() == [
+                "village": [
+                    FieldValue(value: .string("Subil"), replica: "dev-b", counter: 7, editedAt: time(2)),
+                    FieldValue(value: .string("Debidwar"), replica: "dev-a", counter: 4, editedAt: time(1)),
+                ]
+            ])
     }
 
     @Test("concurrent writes to different fields merge without conflict")
@@ -69,9 +70,10 @@ struct ApplyTests {
         let resolve = write("dev-a", 5, base: ["dev-a": 4, "dev-b": 7], at: 3, ["village": .string("Subil")])
         #expect(push(resolve, onto: &state) == [.updated])
         #expect(!state.isInConflict)
-        #expect(state.fields["village"] == [
-            FieldValue(value: .string("Subil"), replica: "dev-a", counter: 5, editedAt: time(3))
-        ])
+        #expect(
+            state.fields["village"] == [
+                FieldValue(value: .string("Subil"), replica: "dev-a", counter: 5, editedAt: time(3))
+            ])
     }
 
     @Test("a base covering only some values leaves the unseen ones in conflict")

@@ -33,7 +33,8 @@ struct CodingTests {
         formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
         var rng = SystemRandomNumberGenerator()
         // 1970 to 9999, plus the edges of days, years and the epoch.
-        let samples = [0, 999, 1000, 86_399_999, 86_400_000, 951_782_400_000, 1_763_626_530_123, 253_402_300_799_999]
+        let samples =
+            [0, 999, 1000, 86_399_999, 86_400_000, 951_782_400_000, 1_763_626_530_123, 253_402_300_799_999]
             + (0..<2000).map { _ in Int64.random(in: 0...253_402_300_799_999, using: &rng) }
         for ms in samples {
             let t = Timestamp(millisecondsSinceEpoch: ms)
@@ -108,12 +109,13 @@ struct CodingTests {
         let text = try encode(one)
         #expect(text == (try encode(two)))
         let (t1, t2) = (time(1).description, time(2).description)
-        #expect(text == """
-            {"dots":{"dev-a":[4],"dev-b":[7]},"fields":{"name":[{"counter":4,"editedAt":"\(t1)","replica":"dev-a","value":"Amina"}],\
-            "village":[{"counter":7,"editedAt":"\(t2)","replica":"dev-b","value":"Subil"},\
-            {"counter":4,"editedAt":"\(t1)","replica":"dev-a","value":"Debidwar"}]},\
-            "version":{"dev-a":4,"dev-b":7}}
-            """)
+        #expect(
+            text == """
+                {"dots":{"dev-a":[4],"dev-b":[7]},"fields":{"name":[{"counter":4,"editedAt":"\(t1)","replica":"dev-a","value":"Amina"}],\
+                "village":[{"counter":7,"editedAt":"\(t2)","replica":"dev-b","value":"Subil"},\
+                {"counter":4,"editedAt":"\(t1)","replica":"dev-a","value":"Debidwar"}]},\
+                "version":{"dev-a":4,"dev-b":7}}
+                """)
         #expect(try decode(RecordState.self, text) == one)
     }
 

@@ -31,9 +31,13 @@ struct ExactVersionPropertyTests {
     }
 
     static func uuid(_ rng: inout SplitMix64) -> String {
-        UUID(uuid: (UInt8.random(in: 0...255, using: &rng), UInt8.random(in: 0...255, using: &rng), 0x11, 0x22, 0x33, 0x44,
-                    0x45, 0x66, 0x87, 0x88, UInt8.random(in: 0...255, using: &rng), UInt8.random(in: 0...255, using: &rng),
-                    0x11, 0x22, 0x33, UInt8.random(in: 0...255, using: &rng))).uuidString.lowercased()
+        UUID(
+            uuid: (
+                UInt8.random(in: 0...255, using: &rng), UInt8.random(in: 0...255, using: &rng), 0x11, 0x22, 0x33, 0x44,
+                0x45, 0x66, 0x87, 0x88, UInt8.random(in: 0...255, using: &rng), UInt8.random(in: 0...255, using: &rng),
+                0x11, 0x22, 0x33, UInt8.random(in: 0...255, using: &rng)
+            )
+        ).uuidString.lowercased()
     }
 
     static func changes(_ rng: inout SplitMix64) -> [String: String?] {
@@ -83,8 +87,9 @@ struct ExactVersionPropertyTests {
                 // Counters advance for writes to other records too: gaps on this one.
                 let counter = (counters[d] ?? 0) + Int64.random(in: 1...3, using: &rng)
                 counters[d] = counter
-                let w = ModelWrite(record: r, replica: d, counter: counter, base: base ?? [:],
-                                   editedAt: Int64.random(in: 0...4, using: &rng) * 250, changes: changes(&rng), orgUnit: unit.uuidString.lowercased())
+                let w = ModelWrite(
+                    record: r, replica: d, counter: counter, base: base ?? [:],
+                    editedAt: Int64.random(in: 0...4, using: &rng) * 250, changes: changes(&rng), orgUnit: unit.uuidString.lowercased())
                 outbox[d, default: []].append(w)
                 seen[d, default: [:]][r, default: [:]][d] = counter
             default:
@@ -103,23 +108,33 @@ struct ExactVersionPropertyTests {
             let elsewhere = fleet.honest.filter { $0.record != r }
             let u = unit.uuidString.lowercased()
             if let other = elsewhere.randomElement(using: &rng) {  // a dot of another record
-                fleet.forged.append(ModelWrite(record: r, replica: x, counter: next(), base: final.merging([other.replica: other.counter]) { _, b in b },
-                                               editedAt: 999, changes: ["name": "forged-other-record"], orgUnit: u))
+                fleet.forged.append(
+                    ModelWrite(
+                        record: r, replica: x, counter: next(), base: final.merging([other.replica: other.counter]) { _, b in b },
+                        editedAt: 999, changes: ["name": "forged-other-record"], orgUnit: u))
             }
             if let some = here.randomElement(using: &rng) {  // a dot never written
-                fleet.forged.append(ModelWrite(record: r, replica: x, counter: next(), base: [some.replica: 90_000 + some.counter],
-                                               editedAt: 999, changes: ["village": "forged-never-written"], orgUnit: u))
+                fleet.forged.append(
+                    ModelWrite(
+                        record: r, replica: x, counter: next(), base: [some.replica: 90_000 + some.counter],
+                        editedAt: 999, changes: ["village": "forged-never-written"], orgUnit: u))
                 // A base covering the write's own dot (and otherwise fine).
                 let c = next()
-                fleet.forged.append(ModelWrite(record: r, replica: x, counter: c, base: final.merging([x: c + 1]) { _, b in b },
-                                               editedAt: 999, changes: ["age": "forged-own-dot"], orgUnit: u))
+                fleet.forged.append(
+                    ModelWrite(
+                        record: r, replica: x, counter: c, base: final.merging([x: c + 1]) { _, b in b },
+                        editedAt: 999, changes: ["age": "forged-own-dot"], orgUnit: u))
                 // A previous own write that never existed.
                 let c2 = next()
-                fleet.forged.append(ModelWrite(record: r, replica: x, counter: c2, base: final.merging([x: c2 - 1]) { _, b in b },
-                                               editedAt: 999, changes: ["age": "forged-previous"], orgUnit: u))
+                fleet.forged.append(
+                    ModelWrite(
+                        record: r, replica: x, counter: c2, base: final.merging([x: c2 - 1]) { _, b in b },
+                        editedAt: 999, changes: ["age": "forged-previous"], orgUnit: u))
                 // The other org unit on a later write: immutable once the record exists.
-                fleet.forged.append(ModelWrite(record: r, replica: x, counter: next(), base: final,
-                                               editedAt: 999, changes: ["name": "forged-unit"], orgUnit: otherUnit.uuidString.lowercased()))
+                fleet.forged.append(
+                    ModelWrite(
+                        record: r, replica: x, counter: next(), base: final,
+                        editedAt: 999, changes: ["name": "forged-unit"], orgUnit: otherUnit.uuidString.lowercased()))
             }
         }
         // Duplicates with other content of some honest writes.
@@ -221,7 +236,8 @@ struct ExactVersionPropertyTests {
                     let expected = model[w.record, default: ModelRecord()].push(w)
                     let got = status(decision.results[k])
                     if got != expected.rawValue {
-                        mismatches.append("round \(round): \(w) expected \(expected.rawValue), got \(got) \(decision.results[k]?.error?.message ?? "")")
+                        mismatches.append(
+                            "round \(round): \(w) expected \(expected.rawValue), got \(got) \(decision.results[k]?.error?.message ?? "")")
                     }
                     if expected.isApplied { appliedOrder.append(w) }
                     if let h = entry.honest {
@@ -251,16 +267,19 @@ struct ExactVersionPropertyTests {
 
     /// The production state in the model's terms: field → values.
     static func values(_ state: RecordState, _ name: String) -> Set<ModelValue> {
-        Set((state.fields[name] ?? []).map { v in
-            ModelValue(replica: v.replica, counter: v.counter, value: v.value.stringValue,
-                       editedAt: v.editedAt.millisecondsSinceEpoch - Timestamp(rfc3339: timestamp(0))!.millisecondsSinceEpoch)
-        })
+        Set(
+            (state.fields[name] ?? []).map { v in
+                ModelValue(
+                    replica: v.replica, counter: v.counter, value: v.value.stringValue,
+                    editedAt: v.editedAt.millisecondsSinceEpoch - Timestamp(rfc3339: timestamp(0))!.millisecondsSinceEpoch)
+            })
     }
 
     // MARK: properties
 
-    @Test("every status as the contract determines, the same final states in every arrival order, no acknowledged write lost, forged writes always rejected",
-          arguments: 0..<60)
+    @Test(
+        "every status as the contract determines, the same final states in every arrival order, no acknowledged write lost, forged writes always rejected",
+        arguments: 0..<60)
     func fleetInManyOrders(seed: UInt64) throws {
         let fleet = Self.fleet(seed: 0xF1EE7 &+ seed)
         var finals: [[String: RecordState]] = []
@@ -279,13 +298,15 @@ struct ExactVersionPropertyTests {
                     #expect(Self.values(state, name) == model.values(of: name), "seed \(seed) order \(order): values of \(name)")
                     let visible = state.fields[name]?.first
                     let expected = model.visible(name)
-                    #expect(visible?.replica == expected?.replica && visible?.counter == expected?.counter,
-                            "seed \(seed) order \(order): visible value of \(name)")
+                    #expect(
+                        visible?.replica == expected?.replica && visible?.counter == expected?.counter,
+                        "seed \(seed) order \(order): visible value of \(name)")
                 }
                 // No acknowledged write lost: each value survives, or a write applied after
                 // it (so its author had seen it) replaced it.
                 for w in fleet.honest where w.record == r {
-                    for name in w.changes.keys where !Self.values(state, name).contains(where: { $0.replica == w.replica && $0.counter == w.counter }) {
+                    for name in w.changes.keys where !Self.values(state, name).contains(where: { $0.replica == w.replica && $0.counter == w.counter })
+                    {
                         let position = outcome.appliedOrder.firstIndex(of: w) ?? Int.max
                         let replacedBySeer = outcome.appliedOrder.enumerated().contains { k, later in
                             k > position && later.record == r && later.changes.keys.contains(name) && (later.base[w.replica] ?? 0) >= w.counter
@@ -309,16 +330,19 @@ struct ExactVersionPropertyTests {
         var records: [ItemKind: [UUID: LoadedRecord]] = [.entity: [:], .instance: [:]]
         for (r, s) in outcome.states {
             if let id = UUID(uuidString: r) {
-                records[.entity]?[id] = LoadedRecord(state: s, projectId: Self.project, fixed: [
-                    "entityTypeId": .string(Self.entityType.uuidString.lowercased()), "orgUnitId": .string(Self.unit.uuidString.lowercased()),
-                ], isNew: false)
+                records[.entity]?[id] = LoadedRecord(
+                    state: s, projectId: Self.project,
+                    fixed: [
+                        "entityTypeId": .string(Self.entityType.uuidString.lowercased()), "orgUnitId": .string(Self.unit.uuidString.lowercased()),
+                    ], isNew: false)
             }
         }
         for device in Set(fleet.honest.map(\.replica)) {
             let writes = fleet.honest.filter { $0.replica == device }
             let items = try writes.enumerated().map { (index: $0.offset, item: try Self.item($0.element, path: "items[\($0.offset)]")) }
-            let decision = PushDecision.decide(items, records: records, references: PushReferences(units: [Self.unit: true], entityTypes: [Self.entityType]),
-                                               project: Self.project, projects: [Self.project])
+            let decision = PushDecision.decide(
+                items, records: records, references: PushReferences(units: [Self.unit: true], entityTypes: [Self.entityType]),
+                project: Self.project, projects: [Self.project])
             for (k, w) in writes.enumerated() {
                 #expect(Self.status(decision.results[k]) == "unchanged", "\(w)")
                 #expect(outcome.model[w.record, default: ModelRecord()].push(w) == .unchanged)

@@ -5,11 +5,12 @@ import Testing
 /// every row of that repeat (ODK's `person[2]/age` for the field `person[]/age`).
 @Suite("Form fields inside repeats")
 struct FormSchemaRepeatTests {
-    let schema = FormSchema(fields: .array([
-        .object(["name": .string("person[]/age"), "type": .string("integer")]),
-        .object(["name": .string("household/person[]/visit[]/date"), "type": .string("date")]),
-        .object(["name": .string("name"), "type": .string("text"), "required": .bool(true)]),
-    ]))
+    let schema = FormSchema(
+        fields: .array([
+            .object(["name": .string("person[]/age"), "type": .string("integer")]),
+            .object(["name": .string("household/person[]/visit[]/date"), "type": .string("date")]),
+            .object(["name": .string("name"), "type": .string("text"), "required": .bool(true)]),
+        ]))
 
     @Test("an answer of row n checks against the repeat's field")
     func rowAnswers() throws {

@@ -5,8 +5,10 @@ import Testing
 @Suite("Integer versions (ODK Central's numbering)")
 struct IntegerVersionsTests {
     // Applied in this order: dev-a creates, the server edits, dev-b, dev-a again, dev-b again.
-    let log = [Dot(replica: "dev-a", counter: 3), Dot(replica: "server", counter: 1), Dot(replica: "dev-b", counter: 7),
-               Dot(replica: "dev-a", counter: 9), Dot(replica: "dev-b", counter: 8)]
+    let log = [
+        Dot(replica: "dev-a", counter: 3), Dot(replica: "server", counter: 1), Dot(replica: "dev-b", counter: 7),
+        Dot(replica: "dev-a", counter: 9), Dot(replica: "dev-b", counter: 8),
+    ]
 
     @Test("the current version counts the applied writes")
     func current() {

@@ -3,9 +3,13 @@ import Testing
 
 @Suite("JSON string escaping")
 struct JSONStringEscapingTests {
-    @Test("quotes, backslashes and control characters are escaped; everything else, multi-byte text included, passes through; the parser reads it back")
+    @Test(
+        "quotes, backslashes and control characters are escaped; everything else, multi-byte text included, passes through; the parser reads it back")
     func roundTrip() throws {
-        let samples = ["", "plain", "say \"hi\"", "back\\slash", "tab\tnew\nline\rret", "\u{01}\u{1f}", "বাংলাদেশ", "mixed \"বা\"\n\\", String(repeating: "x", count: 5000) + "\""]
+        let samples = [
+            "", "plain", "say \"hi\"", "back\\slash", "tab\tnew\nline\rret", "\u{01}\u{1f}", "বাংলাদেশ", "mixed \"বা\"\n\\",
+            String(repeating: "x", count: 5000) + "\"",
+        ]
         for s in samples {
             var w = JSONWriter()
             w.write(string: s)

@@ -39,9 +39,12 @@ struct MergeTests {
         let union = Set(parts[0].map(\.dot)).union(parts[1].map(\.dot))
         let replayed = RecordState.replay(history.filter { union.contains($0.dot) })
         #expect(s[0].merging(s[1]) == replayed)
-        #expect(s[0].merging(s[1]).merging(s[2]) == RecordState.replay(history.filter {
-            union.contains($0.dot) || parts[2].contains($0)
-        }))
+        #expect(
+            s[0].merging(s[1]).merging(s[2])
+                == RecordState.replay(
+                    history.filter {
+                        union.contains($0.dot) || parts[2].contains($0)
+                    }))
     }
 
     @Test("a value one side overwrote is not revived by the side that has not seen the overwrite")

@@ -27,7 +27,9 @@ struct PushCheckTests {
         #expect(state.visibleFields()["name"] == .string("Aminata"))
     }
 
-    @Test("an earlier dot of a replica that was never applied to this record is not a duplicate: arriving after a later write of its replica, it is invalid_version")
+    @Test(
+        "an earlier dot of a replica that was never applied to this record is not a duplicate: arriving after a later write of its replica, it is invalid_version"
+    )
     func earlierDotIsNotDuplicate() {
         // dev-a wrote 3 and 7 here; 5 went to another record (or never existed).
         let late = write("dev-a", 5, base: ["dev-a": 3], ["name": .null])
@@ -39,8 +41,9 @@ struct PushCheckTests {
     func baseNamingAGap() {
         // dev-b wrote 17 and 42 to the record; dev-b:20 went elsewhere.
         var state = RecordState()
-        push(write("dev-b", 17, ["name": .string("A")]),
-             write("dev-b", 42, base: ["dev-b": 17], ["village": .string("V")]), onto: &state)
+        push(
+            write("dev-b", 17, ["name": .string("A")]),
+            write("dev-b", 42, base: ["dev-b": 17], ["village": .string("V")]), onto: &state)
         let forged = write("dev-c", 1, base: ["dev-b": 20], ["name": .string("X"), "village": .string("Y")])
         #expect(state.check(forged).errorCode == "invalid_version")
         // Pointwise, {"dev-b":20} ≤ {"dev-b":42}: the old rule accepted it and its base covered

@@ -1,5 +1,6 @@
-@testable import FieldSyncCore
 import Testing
+
+@testable import FieldSyncCore
 
 /// `RecordState(stateText:)` reads stored states straight from their bytes; it must give
 /// exactly what the general route (`JSONParser` then `init(stateJSON:)`) gives, for
@@ -42,8 +43,10 @@ struct RecordStateTextTests {
         ]
         for (k, value) in values.enumerated() {
             var state = RecordState()
-            _ = state.apply(VersionedWrite(base: VersionVector(), replica: "dev \"\(k)\"", counter: Int64(k + 1), editedAt: time(Int64(k)),
-                                           changes: ["f\u{e9}ld \\\(k)": value]))
+            _ = state.apply(
+                VersionedWrite(
+                    base: VersionVector(), replica: "dev \"\(k)\"", counter: Int64(k + 1), editedAt: time(Int64(k)),
+                    changes: ["f\u{e9}ld \\\(k)": value]))
             let text = JSONWriter.string(state.stateJSON)
             #expect(RecordState(stateText: text) == state, "\(text)")
             #expect((try? JSONParser.parse(state.stateText)) == state.stateJSON, "\(state.stateText)")

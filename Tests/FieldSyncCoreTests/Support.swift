@@ -83,7 +83,8 @@ enum HistoryGenerator {
         var changes: [String: JSONValue] = [:]
         let names = fieldNames.shuffled(using: &rng).prefix(Int.random(in: 1...3, using: &rng))
         for name in names {
-            changes[name] = name == "deleted"
+            changes[name] =
+                name == "deleted"
                 ? .bool(rng.chance(1, in: 2))
                 : pool[Int.random(in: 0..<pool.count, using: &rng)]
         }

@@ -58,21 +58,23 @@ struct TimestampParsingTests {
         #expect(Timestamp(rfc3339: "2026-11-20t08:14:02.1z")?.description == "2026-11-20T08:14:02.100Z")
     }
 
-    @Test("malformed times are refused, never a trap", arguments: [
-        "", "2026", "2026-11-20T08:14:02Z", "2026-11-20T08:14:02.Z", "2026-11-20T08:14:02.1234567890Z",
-        "2026-11-20T08:14:02." + String(repeating: "1", count: 10_000) + "Z",
-        "2026-11-20T08:14:02." + String(repeating: "9", count: 40) + "+03:00",
-        "2026-11-20T08:14:02.123", "2026-11-20T08:14:02.123+03", "2026-11-20T08:14:02.123+03:0",
-        "2026-11-20T08:14:02.123+0300", "2026-11-20T08:14:02.123+24:00", "2026-11-20T08:14:02.123+03:60",
-        "2026-11-20T08:14:02.123Zjunk", "2026-11-20T08:14:02.123+03:00:00", "2026-11-20 08:14:02.123Z",
-        "2026-13-20T08:14:02.123Z", "2026-00-20T08:14:02.123Z", "2027-02-29T08:14:02.123Z",
-        "2026-11-31T08:14:02.123Z", "2026-11-00T08:14:02.123Z", "2026-11-20T24:00:00.000Z",
-        "2026-11-20T08:60:02.123Z", "2026-11-20T08:14:60.123Z", "-026-11-20T08:14:02.123Z",
-        "+2026-11-20T08:14:02.123Z", "2026-11-20T08:14:02.-123Z", "2026-11-20T08:14:02.12a3Z",
-        "２026-11-20T08:14:02.123Z", "2026-11-20T08:14:02.123\u{0}Z", "2026-11-20T08:14:02.123Z\u{0}",
-        // Instants that UTC cannot write with a four-digit year.
-        "0000-01-01T00:00:00.000+00:01", "9999-12-31T23:59:59.999-00:01",
-    ])
+    @Test(
+        "malformed times are refused, never a trap",
+        arguments: [
+            "", "2026", "2026-11-20T08:14:02Z", "2026-11-20T08:14:02.Z", "2026-11-20T08:14:02.1234567890Z",
+            "2026-11-20T08:14:02." + String(repeating: "1", count: 10_000) + "Z",
+            "2026-11-20T08:14:02." + String(repeating: "9", count: 40) + "+03:00",
+            "2026-11-20T08:14:02.123", "2026-11-20T08:14:02.123+03", "2026-11-20T08:14:02.123+03:0",
+            "2026-11-20T08:14:02.123+0300", "2026-11-20T08:14:02.123+24:00", "2026-11-20T08:14:02.123+03:60",
+            "2026-11-20T08:14:02.123Zjunk", "2026-11-20T08:14:02.123+03:00:00", "2026-11-20 08:14:02.123Z",
+            "2026-13-20T08:14:02.123Z", "2026-00-20T08:14:02.123Z", "2027-02-29T08:14:02.123Z",
+            "2026-11-31T08:14:02.123Z", "2026-11-00T08:14:02.123Z", "2026-11-20T24:00:00.000Z",
+            "2026-11-20T08:60:02.123Z", "2026-11-20T08:14:60.123Z", "-026-11-20T08:14:02.123Z",
+            "+2026-11-20T08:14:02.123Z", "2026-11-20T08:14:02.-123Z", "2026-11-20T08:14:02.12a3Z",
+            "２026-11-20T08:14:02.123Z", "2026-11-20T08:14:02.123\u{0}Z", "2026-11-20T08:14:02.123Z\u{0}",
+            // Instants that UTC cannot write with a four-digit year.
+            "0000-01-01T00:00:00.000+00:01", "9999-12-31T23:59:59.999-00:01",
+        ])
     func refused(text: String) {
         #expect(Timestamp(rfc3339: text) == nil, "\(text.prefix(80))")
     }
@@ -94,7 +96,9 @@ struct TimestampParsingTests {
         // Int64.min by 1000 is -808, so its milliseconds are 192 and its second is one earlier.
         #expect(Timestamp(millisecondsSinceEpoch: .min).description.hasSuffix(".192Z"))
         #expect(Timestamp(millisecondsSinceEpoch: .max).description.hasSuffix(".807Z"))
-        let extremes: [Int64] = [Int64.min, Int64.min + 1, Int64.min + 999, Int64.min + 1000, Int64.max, Int64.max - 999, -1, -86_400_000, -86_400_001]
+        let extremes: [Int64] = [
+            Int64.min, Int64.min + 1, Int64.min + 999, Int64.min + 1000, Int64.max, Int64.max - 999, -1, -86_400_000, -86_400_001,
+        ]
         for ms in extremes {
             let text = Timestamp(millisecondsSinceEpoch: ms).description
             #expect(text.hasSuffix("Z") && text.utf8.count <= 32, "\(ms): \(text)")
@@ -131,10 +135,11 @@ struct TimestampParsingTests {
     @Test("a pushed position with 4 fraction digits is read; one with 10 names capturedAt")
     func pushedItems() throws {
         func item(_ capturedAt: String) throws -> JSONValue {
-            try JSONParser.parse(#"""
-            {"kind":"position","id":"5f0c2a0e-3b9d-4c41-9a7e-0d6c1f2b8a11","capturedAt":"\#(capturedAt)",
-             "location":{"type":"Point","coordinates":[90.4125,23.8103]}}
-            """#)
+            try JSONParser.parse(
+                #"""
+                {"kind":"position","id":"5f0c2a0e-3b9d-4c41-9a7e-0d6c1f2b8a11","capturedAt":"\#(capturedAt)",
+                 "location":{"type":"Point","coordinates":[90.4125,23.8103]}}
+                """#)
         }
         let read = try PositionItem(json: try item("2026-11-20T08:14:02.1234Z"), path: "items[0]")
         #expect(read.capturedAt.description == "2026-11-20T08:14:02.123Z")

@@ -73,7 +73,12 @@ struct DeviceSyncTests {
             let replica = try await device.store.session().replica
             for id in ids {
                 // One write each, applied once.
-                #expect(server["instance/" + id.uuidString.lowercased()]?["version"] == .object([replica: .number(Double(try #require(server["instance/" + id.uuidString.lowercased()]?["version"]?[replica]?.numberValue)))]))
+                #expect(
+                    server["instance/" + id.uuidString.lowercased()]?["version"]
+                        == .object([
+                            replica: .number(
+                                Double(try #require(server["instance/" + id.uuidString.lowercased()]?["version"]?[replica]?.numberValue)))
+                        ]))
             }
         }
     }
@@ -123,7 +128,8 @@ struct DeviceSyncTests {
             options.offlineRate = 0.2
             options.clockSkewSeconds = 30
             options.faults = FaultPlan(kinds: Set(FaultKind.allCases), rate: 0.3)
-            let setup = try await FleetSetup.create(base: client, adminUser: LiveServer.rootUser, adminPassword: LiveServer.rootPassword, options: options)
+            let setup = try await FleetSetup.create(
+                base: client, adminUser: LiveServer.rootUser, adminPassword: LiveServer.rootPassword, options: options)
             let report = try await FleetSimulator(base: client, options: options).run(setup: setup)
             #expect(report.lost == 0, "\(report.problem ?? "")")
             #expect(report.converged, "\(report.problem ?? "")")

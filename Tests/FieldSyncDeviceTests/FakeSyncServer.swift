@@ -100,7 +100,7 @@ final class FakeSyncServer: SyncTransport, Sendable {
             return PushResult(id: id, kind: kind, status: fresh ? .created : .unchanged)
         }
         guard let replica = item["replica"]?.stringValue, let counter = item["counter"]?.numberValue,
-              let changes = item["changes"]?.objectValue
+            let changes = item["changes"]?.objectValue
         else {
             return .rejected(id: id, kind: kind, .invalidField("items[].changes", "not a versioned write"))
         }
@@ -125,8 +125,9 @@ final class FakeSyncServer: SyncTransport, Sendable {
             s.changeIds += 1
             return PushResult(id: id, kind: kind, status: .pending, changeId: "change-\(s.changeIds)")
         }
-        return PushResult(id: id, kind: kind, status: creating ? .created : .updated,
-                          version: .object(version.mapValues { .number(Double($0)) }))
+        return PushResult(
+            id: id, kind: kind, status: creating ? .created : .updated,
+            version: .object(version.mapValues { .number(Double($0)) }))
     }
 
     private static func document(_ key: String, _ s: State) -> JSONValue? {

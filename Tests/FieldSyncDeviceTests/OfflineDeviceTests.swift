@@ -15,10 +15,12 @@ struct OfflineDeviceTests {
     /// A signed-in, registered device in memory that knows one form and one entity type.
     static func device() async throws -> EmulatedDevice {
         let device = EmulatedDevice(store: try DeviceStore.inMemory())
-        let user = UserInfo(id: UUID().lowercasedText, username: "amina", role: "agent", accountId: UUID().lowercasedText,
-                            projectIds: [project.lowercasedText], orgUnitIds: [unit.lowercasedText])
-        try await device.adopt(server: "http://fake.invalid", answer: SignInAnswer(token: "token", expiresAt: "2027-01-01T00:00:00.000Z", user: user),
-                               projectId: nil)
+        let user = UserInfo(
+            id: UUID().lowercasedText, username: "amina", role: "agent", accountId: UUID().lowercasedText,
+            projectIds: [project.lowercasedText], orgUnitIds: [unit.lowercasedText])
+        try await device.adopt(
+            server: "http://fake.invalid", answer: SignInAnswer(token: "token", expiresAt: "2027-01-01T00:00:00.000Z", user: user),
+            projectId: nil)
         try await device.store.setRegistered()
         _ = try await device.store.session()  // chooses the device id, as a login does
         let form: JSONValue = .object([
@@ -26,7 +28,8 @@ struct OfflineDeviceTests {
             "projectIds": .array([.string(project.lowercasedText)]),
             "fields": .array([.object(["name": .string("members"), "type": .string("integer"), "required": .bool(true)])]),
         ])
-        try await device.store.saveCatalog(forms: [form], entityTypes: [.object(["id": .string(entityType.lowercasedText), "name": .string("person")])])
+        try await device.store.saveCatalog(
+            forms: [form], entityTypes: [.object(["id": .string(entityType.lowercasedText), "name": .string("person")])])
         return device
     }
 
@@ -107,7 +110,11 @@ struct OfflineDeviceTests {
                 return ItemError(code: ErrorCode.invalidField, message: "no", field: "items[0].changes.name")
             }
             // The first push of the edit is out of order; later ones pass.
-            if item["changes"]?["status"] != nil, firstTry.withLock({ let was = $0; $0 = false; return was }) {
+            if item["changes"]?["status"] != nil,
+                firstTry.withLock({
+                    let was = $0; $0 = false; return was
+                })
+            {
                 return ItemError(code: ErrorCode.outOfOrder, message: "send the earlier write first")
             }
             return nil
@@ -135,10 +142,18 @@ struct OfflineDeviceTests {
             "orgUnitId": .string(Self.unit.lowercasedText),
             "fields": .object(["village": .string("Subil"), "name": .string("Karim")]),
             "version": .object(["dev-a": .number(4), "dev-b": .number(7)]),
-            "conflicts": .object(["village": .array([
-                .object(["value": .string("Subil"), "replica": .string("dev-b"), "counter": .number(7), "editedAt": .string("2026-11-20T08:15:30.123Z")]),
-                .object(["value": .string("Debidwar"), "replica": .string("dev-a"), "counter": .number(4), "editedAt": .string("2026-11-20T08:10:00.000Z")]),
-            ])]),
+            "conflicts": .object([
+                "village": .array([
+                    .object([
+                        "value": .string("Subil"), "replica": .string("dev-b"), "counter": .number(7),
+                        "editedAt": .string("2026-11-20T08:15:30.123Z"),
+                    ]),
+                    .object([
+                        "value": .string("Debidwar"), "replica": .string("dev-a"), "counter": .number(4),
+                        "editedAt": .string("2026-11-20T08:10:00.000Z"),
+                    ]),
+                ])
+            ]),
         ])
         let server = FakeSyncServer()
         server.inject(conflicted)
@@ -179,8 +194,9 @@ struct OfflineDeviceTests {
         let device = try await Self.device()
         try await device.store.setClockSkew(milliseconds: -60_000)
         let at = Timestamp(millisecondsSinceEpoch: 1_763_626_530_123)
-        let item = try await device.store.write(kind: .entity, id: UUID(), changes: ["name": .string("Nasrin")],
-                                                fixed: ["entityTypeId": .string(Self.entityType.lowercasedText)], now: at)
+        let item = try await device.store.write(
+            kind: .entity, id: UUID(), changes: ["name": .string("Nasrin")],
+            fixed: ["entityTypeId": .string(Self.entityType.lowercasedText)], now: at)
         #expect(item["editedAt"] == .string("2025-11-20T08:14:30.123Z"))
     }
 

@@ -12,8 +12,9 @@ struct SupervisorClientTests {
     static func supervisor(_ client: FieldSyncClient, _ setup: FleetSetup) async throws -> FieldSyncClient {
         let admin = client.sharing(token: setup.adminToken)
         let name = "sup-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try await admin.createUser(username: name, password: "supervisor-pass", role: "supervisor",
-                                       projectIds: [setup.projectId], orgUnitIds: [setup.rootUnit])
+        _ = try await admin.createUser(
+            username: name, password: "supervisor-pass", role: "supervisor",
+            projectIds: [setup.projectId], orgUnitIds: [setup.rootUnit])
         let answer = try await client.sharing(token: nil).signIn(username: name, password: "supervisor-pass")
         return client.sharing(token: answer.token)
     }

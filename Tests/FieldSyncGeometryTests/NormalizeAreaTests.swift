@@ -1,6 +1,7 @@
 import FieldSyncCore
 import Foundation
 import Testing
+
 @testable import FieldSyncGeometry
 
 @Suite("normalizeArea")
@@ -28,7 +29,9 @@ struct NormalizeAreaTests {
 
         var text: [UInt8] = Array("prefix ".utf8)
         try GeometryPipeline.appendGeoJSON(fromEWKB: area.ewkb, to: &text)
-        #expect(String(decoding: text, as: UTF8.self) == #"prefix {"type":"MultiPolygon","coordinates":[[[[90.25,23.5],[90.75,23.5],[90.75,24.125],[90.25,24.125],[90.25,23.5]]]]}"#)
+        #expect(
+            String(decoding: text, as: UTF8.self)
+                == #"prefix {"type":"MultiPolygon","coordinates":[[[[90.25,23.5],[90.75,23.5],[90.75,24.125],[90.25,24.125],[90.25,23.5]]]]}"#)
 
         #expect(area.wasRepaired == false)
         #expect(area.bbox == GeoBoundingBox(minLon: 90.25, minLat: 23.5, maxLon: 90.75, maxLat: 24.125))

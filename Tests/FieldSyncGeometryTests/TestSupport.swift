@@ -1,4 +1,5 @@
 import FieldSyncCore
+
 @testable import FieldSyncGeometry
 
 /// GeoJSON Polygon from rings of (lon, lat).
@@ -73,7 +74,7 @@ func geometryError(_ body: () throws(GeometryError) -> Void) -> GeometryError? {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif

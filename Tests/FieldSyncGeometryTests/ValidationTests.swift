@@ -1,5 +1,6 @@
 import FieldSyncCore
 import Testing
+
 @testable import FieldSyncGeometry
 
 @Suite("input checks")
@@ -23,10 +24,11 @@ struct ValidationTests {
             message: "geometry.coordinates[0]: ring 0 has 3 positions; a ring needs at least 4"),
         BadInput(
             label: "unclosed hole",
-            json: rawPolygon(.array([
-                numbers([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]),
-                numbers([(1, 1), (1, 2), (2, 2), (2, 1)]),
-            ])),
+            json: rawPolygon(
+                .array([
+                    numbers([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0)]),
+                    numbers([(1, 1), (1, 2), (2, 2), (2, 1)]),
+                ])),
             message: "geometry.coordinates[1]: ring 1 is not closed: first position [1.0, 1.0] differs from last [2.0, 1.0]"),
         BadInput(
             label: "empty coordinates",
@@ -55,17 +57,23 @@ struct ValidationTests {
             message: "geometry.coordinates[0][0]: ring 0 of polygon 0 has 3 positions; a ring needs at least 4"),
         BadInput(
             label: "string coordinate",
-            json: rawPolygon(.array([.array([
-                position(.number(0), .number(0)), position(.number(1), .string("0")),
-                position(.number(1), .number(1)), position(.number(0), .number(0)),
-            ])])),
+            json: rawPolygon(
+                .array([
+                    .array([
+                        position(.number(0), .number(0)), position(.number(1), .string("0")),
+                        position(.number(1), .number(1)), position(.number(0), .number(0)),
+                    ])
+                ])),
             message: "geometry.coordinates[0][1][1]: expected a number, got string"),
         BadInput(
             label: "position with one number",
-            json: rawPolygon(.array([.array([
-                position(.number(0), .number(0)), position(.number(1)),
-                position(.number(1), .number(1)), position(.number(0), .number(0)),
-            ])])),
+            json: rawPolygon(
+                .array([
+                    .array([
+                        position(.number(0), .number(0)), position(.number(1)),
+                        position(.number(1), .number(1)), position(.number(0), .number(0)),
+                    ])
+                ])),
             message: "geometry.coordinates[0][1]: a position has 2 or 3 numbers (longitude, latitude, optional altitude), got 1"),
         BadInput(
             label: "ring is not an array",
@@ -106,9 +114,11 @@ struct ValidationTests {
             .object(["type": .string("Point"), "coordinates": .array([.number(-180), .number(-90), .number(12.5)])]),
             field: "location")
         #expect(high == GeoPointValue(lon: -180, lat: -90, alt: 12.5))
-        #expect(high.geoJSON == .object([
-            "type": .string("Point"), "coordinates": .array([.number(-180), .number(-90), .number(12.5)]),
-        ]))
+        #expect(
+            high.geoJSON
+                == .object([
+                    "type": .string("Point"), "coordinates": .array([.number(-180), .number(-90), .number(12.5)]),
+                ]))
 
         // EWKB: 2D point with SRID 4326, readable back.
         #expect(flat.ewkb.count == 25)

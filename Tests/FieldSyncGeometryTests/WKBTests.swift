@@ -1,6 +1,7 @@
 import FieldSyncCore
 import Foundation
 import Testing
+
 @testable import FieldSyncGeometry
 
 /// Hand-written WKB for the reader tests.
@@ -50,7 +51,10 @@ struct WKBTests {
         let r = try bothRenderings(b.bytes)
         #expect(r.value == .object(["type": .string("Polygon"), "coordinates": ringsJSON([ring])]))
         #expect(r.decoded == r.value)  // exact doubles survive the text form
-        #expect(r.text == #"{"type":"Polygon","coordinates":[[[0.30000000000000004,1e-05],[-179.99999999999997,0],[12.345678901234567,-89.5],[0.30000000000000004,1e-05]]]}"#)
+        #expect(
+            r.text
+                == #"{"type":"Polygon","coordinates":[[[0.30000000000000004,1e-05],[-179.99999999999997,0],[12.345678901234567,-89.5],[0.30000000000000004,1e-05]]]}"#
+        )
     }
 
     @Test("EWKB Point with SRID and Z; ISO PointZ; empty point")
@@ -81,7 +85,10 @@ struct WKBTests {
         b.header(2); b.u32(2); b.f64(0); b.f64(0); b.f64(1.5); b.f64(-2.5)
         b.header(4); b.u32(1); b.header(1); b.f64(3); b.f64(4)
         let r = try bothRenderings(b.bytes)
-        #expect(r.text == #"{"type":"GeometryCollection","geometries":[{"type":"LineString","coordinates":[[0,0],[1.5,-2.5]]},{"type":"MultiPoint","coordinates":[[3,4]]}]}"#)
+        #expect(
+            r.text
+                == #"{"type":"GeometryCollection","geometries":[{"type":"LineString","coordinates":[[0,0],[1.5,-2.5]]},{"type":"MultiPoint","coordinates":[[3,4]]}]}"#
+        )
         #expect(r.decoded == r.value)
     }
 

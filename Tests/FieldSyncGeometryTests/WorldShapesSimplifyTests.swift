@@ -1,6 +1,7 @@
 import FieldSyncCore
 import Foundation
 import Testing
+
 @testable import FieldSyncGeometry
 
 /// Simplification on real shapes (Fixtures/world-shapes.geojson: Natural Earth 1:110m
@@ -81,7 +82,8 @@ struct WorldShapesSimplifyTests {
                     used.insert(match)
                 } else {
                     let nearest = simplified.map { abs($0.area - island.area) / island.area }.min() ?? .infinity
-                    Issue.record("\(shape.name): polygon \(index) (area \(island.area), box \(box)) lost its shape; nearest area differs by \(nearest * 100)%")
+                    Issue.record(
+                        "\(shape.name): polygon \(index) (area \(island.area), box \(box)) lost its shape; nearest area differs by \(nearest * 100)%")
                 }
             }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FieldSyncODK
 
 /// The XForms pyxform made from the XLSForms in Fixtures/xlsforms (see its README.md).

@@ -1,31 +1,32 @@
 import Foundation
 import Testing
+
 @testable import FieldSyncODK
 
 /// Input meant to hurt: every parser refuses it with a typed error, fast, never traps.
 @Suite struct HostileXMLTests {
     static let billionLaughs = """
-    <?xml version="1.0"?>
-    <!DOCTYPE lolz [
-     <!ENTITY lol "lol">
-     <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-     <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
-     <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
-     <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
-     <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
-     <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
-     <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
-     <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
-     <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-    ]>
-    <data id="household_survey" version="2026120301"><head_name>&lol9;</head_name><meta><instanceID>uuid:x</instanceID></meta></data>
-    """
+        <?xml version="1.0"?>
+        <!DOCTYPE lolz [
+         <!ENTITY lol "lol">
+         <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+         <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+         <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+         <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+         <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+         <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+         <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+         <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+         <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+        ]>
+        <data id="household_survey" version="2026120301"><head_name>&lol9;</head_name><meta><instanceID>uuid:x</instanceID></meta></data>
+        """
 
     static let externalEntity = """
-    <?xml version="1.0"?>
-    <!DOCTYPE data [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
-    <data id="household_survey" version="2026120301"><head_name>&xxe;</head_name><meta><instanceID>uuid:x</instanceID></meta></data>
-    """
+        <?xml version="1.0"?>
+        <!DOCTYPE data [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+        <data id="household_survey" version="2026120301"><head_name>&xxe;</head_name><meta><instanceID>uuid:x</instanceID></meta></data>
+        """
 
     @Test func billionLaughsIsRefusedBeforeExpansion() throws {
         let form = try Fixture.form("household_survey")
@@ -65,8 +66,10 @@ import Testing
     }
 
     @Test func malformedXML() {
-        for xml in ["", "<data", "<data></datum>", "<a><b></a></b>", "text only", "<data x='1' x='2'/>",
-                    "<p:data xmlns:q='urn:q'/>", "<data p:x='1'/>", "<data/><second/>", "<data>\u{1}</data>"] {
+        for xml in [
+            "", "<data", "<data></datum>", "<a><b></a></b>", "text only", "<data x='1' x='2'/>",
+            "<p:data xmlns:q='urn:q'/>", "<data p:x='1'/>", "<data/><second/>", "<data>\u{1}</data>",
+        ] {
             let error = odkError { _ = try ODKXMLReader.parse(Array(xml.utf8)) }
             #expect(error?.code == .malformedXML, "\(xml)")
         }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FieldSyncODK
 
 /// Bodies shaped as Collect (OkHttp) sends `POST /submission`.
@@ -45,13 +46,32 @@ import Testing
             ("no boundary in body", Array("hello".utf8), ct, .invalidMultipart),
             ("unclosed", Array(good.dropLast(Self.boundary.count + 6)), ct, .invalidMultipart),
             ("no xml part", Self.body([("photo", "a.jpg", "image/jpeg", Self.jpeg)]), ct, .invalidMultipart),
-            ("two xml parts", Self.body([("xml_submission_file", "s.xml", "text/xml", Self.xml), ("xml_submission_file", "t.xml", "text/xml", Self.xml)]), ct, .invalidMultipart),
-            ("path in file name", Self.body([("xml_submission_file", "s.xml", "text/xml", Self.xml), ("a", "../../etc/passwd", "image/jpeg", Self.jpeg)]), ct, .invalidMultipart),
-            ("same file twice", Self.body([("xml_submission_file", "s.xml", "text/xml", Self.xml), ("a", "a.jpg", "image/jpeg", Self.jpeg), ("b", "a.jpg", "image/jpeg", Self.jpeg)]), ct, .invalidMultipart),
+            (
+                "two xml parts",
+                Self.body([("xml_submission_file", "s.xml", "text/xml", Self.xml), ("xml_submission_file", "t.xml", "text/xml", Self.xml)]), ct,
+                .invalidMultipart
+            ),
+            (
+                "path in file name",
+                Self.body([("xml_submission_file", "s.xml", "text/xml", Self.xml), ("a", "../../etc/passwd", "image/jpeg", Self.jpeg)]), ct,
+                .invalidMultipart
+            ),
+            (
+                "same file twice",
+                Self.body([
+                    ("xml_submission_file", "s.xml", "text/xml", Self.xml), ("a", "a.jpg", "image/jpeg", Self.jpeg),
+                    ("b", "a.jpg", "image/jpeg", Self.jpeg),
+                ]), ct, .invalidMultipart
+            ),
             ("no headers", Array("--\(Self.boundary)\r\n\r\nxx\r\n--\(Self.boundary)--".utf8), ct, .invalidMultipart),
-            ("unterminated quote", Array("--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"x\r\n\r\nxx\r\n--\(Self.boundary)--".utf8), ct, .invalidMultipart),
+            (
+                "unterminated quote", Array("--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"x\r\n\r\nxx\r\n--\(Self.boundary)--".utf8),
+                ct, .invalidMultipart
+            ),
         ]
-        let header = "--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"x\"\r\nX-Pad: " + String(repeating: "p", count: 10_000) + "\r\n\r\nv\r\n--\(Self.boundary)--"
+        let header =
+            "--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"x\"\r\nX-Pad: " + String(repeating: "p", count: 10_000)
+            + "\r\n\r\nv\r\n--\(Self.boundary)--"
         cases.append(("huge header", Array(header.utf8), ct, .invalidMultipart))
         for (what, body, type, code) in cases {
             let error = odkError { _ = try ODKSubmissionUpload(body: body, contentType: type) }

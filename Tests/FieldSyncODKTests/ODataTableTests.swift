@@ -1,6 +1,7 @@
 import FieldSyncCore
 import Foundation
 import Testing
+
 @testable import FieldSyncODK
 
 /// Central's OData rows and documents, compared with values written out by hand from
@@ -22,10 +23,12 @@ import Testing
         #expect(r["members"] == .number(4))
         #expect(r["income"] == .number(1250.5))
         #expect(r["assets"] == .string("radio phone"))
-        #expect(r["location"] == .object([
-            "type": .string("Point"), "coordinates": .array([.number(90.4125), .number(23.8103), .number(12.5)]),
-            "properties": .object(["accuracy": .number(4)]),
-        ]))
+        #expect(
+            r["location"]
+                == .object([
+                    "type": .string("Point"), "coordinates": .array([.number(90.4125), .number(23.8103), .number(12.5)]),
+                    "properties": .object(["accuracy": .number(4)]),
+                ]))
         #expect(r["dwelling"] == .object(["rooms": .number(3), "electricity": .null]))
         #expect(r["thanks"] == .null)
         #expect(r["meta"] == .object(["instanceID": .string(Self.id)]))
@@ -48,17 +51,21 @@ import Testing
         let rows: [[String: JSONValue]] = (1...5).map { ["__id": .string("r\($0)"), "n": .number(Double($0)), "x": .null] }
         let q = try ODataTable.Query(parameters: ["$top": "2", "$skip": "1", "$count": "True", "$select": "n"])
         let doc = ODataTable.document(context: "ctx", rows: rows, query: q, nextLink: { "next?$skip=\($0)" })
-        #expect(doc == .object([
-            "@odata.context": .string("ctx"), "@odata.count": .number(5), "@odata.nextLink": .string("next?$skip=3"),
-            "value": .array([.object(["__id": .string("r2"), "n": .number(2)]), .object(["__id": .string("r3"), "n": .number(3)])]),
-        ]))
+        #expect(
+            doc
+                == .object([
+                    "@odata.context": .string("ctx"), "@odata.count": .number(5), "@odata.nextLink": .string("next?$skip=3"),
+                    "value": .array([.object(["__id": .string("r2"), "n": .number(2)]), .object(["__id": .string("r3"), "n": .number(3)])]),
+                ]))
         let last = ODataTable.document(context: "ctx", rows: rows, query: try ODataTable.Query(parameters: ["$skip": "9"]), nextLink: { _ in "x" })
         #expect(last == .object(["@odata.context": .string("ctx"), "value": .array([])]))
     }
 
     @Test func badParametersNameThemselves() {
-        for (name, value) in [("$top", "-1"), ("$top", "1.5"), ("$skip", "x"), ("$count", "yes"), ("$wkt", "1"),
-                              ("$expand", "person"), ("$filter", "a eq 1"), ("$select", ",")] {
+        for (name, value) in [
+            ("$top", "-1"), ("$top", "1.5"), ("$skip", "x"), ("$count", "yes"), ("$wkt", "1"),
+            ("$expand", "person"), ("$filter", "a eq 1"), ("$select", ","),
+        ] {
             do {
                 _ = try ODataTable.Query(parameters: [name: value])
                 Issue.record("\(name)=\(value) accepted")

@@ -1,5 +1,6 @@
 import FieldSyncCore
 import Testing
+
 @testable import FieldSyncODK
 
 /// The documents Collect reads, read back with the XML reader: element names in the
@@ -7,9 +8,10 @@ import Testing
 @Suite struct OpenRosaWriterTests {
     @Test func formListShape() throws {
         let bytes = OpenRosaWriter.formList([
-            .init(formID: "household_survey", name: "Household <survey> & \"more\"", version: "2026120301",
-                  md5Hex: "0cc175b9c0f1b6a831c399e269772661", downloadURL: "http://h/odk/v1/key/t/projects/1/forms/household_survey.xml",
-                  manifestURL: "http://h/odk/v1/key/t/projects/1/forms/household_survey/manifest"),
+            .init(
+                formID: "household_survey", name: "Household <survey> & \"more\"", version: "2026120301",
+                md5Hex: "0cc175b9c0f1b6a831c399e269772661", downloadURL: "http://h/odk/v1/key/t/projects/1/forms/household_survey.xml",
+                manifestURL: "http://h/odk/v1/key/t/projects/1/forms/household_survey/manifest"),
             .init(formID: "plain", name: "Plain", version: nil, md5Hex: "00", downloadURL: "http://h/x?a=1&b=2"),
         ])
         let root = try ODKXMLReader.parse(bytes)
@@ -25,7 +27,9 @@ import Testing
         #expect(text(forms[1], "version") == "")
         #expect(text(forms[1], "downloadUrl") == "http://h/x?a=1&b=2")
         #expect(text(forms[1], "manifestUrl") == nil)
-        #expect(String(decoding: bytes, as: UTF8.self).hasPrefix("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xforms xmlns=\"http://openrosa.org/xforms/xformsList\">"))
+        #expect(
+            String(decoding: bytes, as: UTF8.self).hasPrefix(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<xforms xmlns=\"http://openrosa.org/xforms/xformsList\">"))
     }
 
     @Test func manifestShape() throws {
@@ -53,12 +57,16 @@ import Testing
     }
 
     @Test func entityListCSV() {
-        let csv = EntityListCSV.write(properties: ["species", "circumference", "geometry"], rows: [
-            .init(name: "0f8e6c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b", label: "Baobab, the \"big\" one", version: 3,
-                  values: ["species": "baobab", "circumference": "410", "geometry": "12.1 -1.5 300 0"]),
-            .init(name: "1f8e6c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b", label: "two\nlines", version: 1, values: ["species": " neem"]),
-        ])
-        let expected = "name,label,__version,species,circumference,geometry\r\n"
+        let csv = EntityListCSV.write(
+            properties: ["species", "circumference", "geometry"],
+            rows: [
+                .init(
+                    name: "0f8e6c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b", label: "Baobab, the \"big\" one", version: 3,
+                    values: ["species": "baobab", "circumference": "410", "geometry": "12.1 -1.5 300 0"]),
+                .init(name: "1f8e6c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b", label: "two\nlines", version: 1, values: ["species": " neem"]),
+            ])
+        let expected =
+            "name,label,__version,species,circumference,geometry\r\n"
             + "0f8e6c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b,\"Baobab, the \"\"big\"\" one\",3,baobab,410,12.1 -1.5 300 0\r\n"
             + "1f8e6c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b,\"two\nlines\",1,\" neem\",,\r\n"
         #expect(String(decoding: csv, as: UTF8.self) == expected)

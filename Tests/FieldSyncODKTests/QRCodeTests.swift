@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FieldSyncODK
 
 /// One matrix that Python's qrcode made (Fixtures/qr, see its README.md and manifest.txt).

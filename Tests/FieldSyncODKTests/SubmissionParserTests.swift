@@ -1,21 +1,22 @@
 import FieldSyncCore
 import Foundation
 import Testing
+
 @testable import FieldSyncODK
 
 /// Submissions as Collect writes them (instance XML of the pyxform fixtures), checked
 /// against the parsed form; answers compared with values written out by hand.
 @Suite struct SubmissionParserTests {
     static let household = """
-    <?xml version='1.0' ?><data id="household_survey" version="2026120301" xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms">\
-    <start>2026-12-03T10:00:00.000+03:00</start><end>2026-12-03T10:20:00.000+03:00</end>\
-    <head_name>Amina &amp; Co</head_name><members>4</members><income>1250.50</income><income_each>312.625</income_each>\
-    <photo>1764745200000.jpg</photo><visit_date>2026-12-03</visit_date><water_source>well</water_source>\
-    <assets>radio phone</assets><location>23.8103 90.4125 12.5 4.0</location><village>subil</village>\
-    <dwelling><rooms>3</rooms><electricity/></dwelling>\
-    <person><person_name>Amina</person_name><age>34</age></person><person><person_name>Karim</person_name><age/></person>\
-    <thanks/><meta><instanceID>uuid:6b7b5a0e-2d5c-4a53-9e0c-6f1d2f3a4b5c</instanceID></meta></data>
-    """
+        <?xml version='1.0' ?><data id="household_survey" version="2026120301" xmlns:jr="http://openrosa.org/javarosa" xmlns:orx="http://openrosa.org/xforms">\
+        <start>2026-12-03T10:00:00.000+03:00</start><end>2026-12-03T10:20:00.000+03:00</end>\
+        <head_name>Amina &amp; Co</head_name><members>4</members><income>1250.50</income><income_each>312.625</income_each>\
+        <photo>1764745200000.jpg</photo><visit_date>2026-12-03</visit_date><water_source>well</water_source>\
+        <assets>radio phone</assets><location>23.8103 90.4125 12.5 4.0</location><village>subil</village>\
+        <dwelling><rooms>3</rooms><electricity/></dwelling>\
+        <person><person_name>Amina</person_name><age>34</age></person><person><person_name>Karim</person_name><age/></person>\
+        <thanks/><meta><instanceID>uuid:6b7b5a0e-2d5c-4a53-9e0c-6f1d2f3a4b5c</instanceID></meta></data>
+        """
 
     @Test func householdAnswersAreTyped() throws {
         let form = try Fixture.form("household_survey")
@@ -97,17 +98,18 @@ import Testing
     @Test func headerWithoutForm() throws {
         let doc = try ODKSubmissionParser.document(Array(Self.household.utf8))
         let h = try ODKSubmissionParser.header(doc)
-        #expect(h == .init(rootName: "data", formID: "household_survey", version: "2026120301", instanceID: "uuid:6b7b5a0e-2d5c-4a53-9e0c-6f1d2f3a4b5c"))
+        #expect(
+            h == .init(rootName: "data", formID: "household_survey", version: "2026120301", instanceID: "uuid:6b7b5a0e-2d5c-4a53-9e0c-6f1d2f3a4b5c"))
     }
 
     @Test func entityRegistration() throws {
         let form = try Fixture.form("tree_registration")
         let xml = """
-        <data id="tree_registration" version="1"><location>12.1 -1.5 300 5</location><species>baobab</species>\
-        <circumference>410</circumference><intake_notes>old tree</intake_notes>\
-        <meta><entity dataset="trees" create="1" id="uuid:0F8E6C1A-2B3D-4E5F-8A9B-0C1D2E3F4A5B"><label>baobab 410cm</label></entity>\
-        <instanceID>uuid:11111111-2222-4333-8444-555555555555</instanceID></meta></data>
-        """
+            <data id="tree_registration" version="1"><location>12.1 -1.5 300 5</location><species>baobab</species>\
+            <circumference>410</circumference><intake_notes>old tree</intake_notes>\
+            <meta><entity dataset="trees" create="1" id="uuid:0F8E6C1A-2B3D-4E5F-8A9B-0C1D2E3F4A5B"><label>baobab 410cm</label></entity>\
+            <instanceID>uuid:11111111-2222-4333-8444-555555555555</instanceID></meta></data>
+            """
         let s = try ODKSubmissionParser.parse(Array(xml.utf8), form: form)
         let e = try #require(s.entity)
         #expect(e.dataset == "trees")
@@ -115,10 +117,11 @@ import Testing
         #expect(e.create && !e.update)
         #expect(e.baseVersion == nil)
         #expect(e.label == "baobab 410cm")
-        #expect(e.properties == [
-            "geometry": .object(["type": .string("Point"), "coordinates": .array([.number(-1.5), .number(12.1), .number(300)])]),
-            "species": .string("baobab"), "circumference": .number(410),
-        ])
+        #expect(
+            e.properties == [
+                "geometry": .object(["type": .string("Point"), "coordinates": .array([.number(-1.5), .number(12.1), .number(300)])]),
+                "species": .string("baobab"), "circumference": .number(410),
+            ])
         #expect(e.propertyTexts == ["geometry": "12.1 -1.5 300 5", "species": "baobab", "circumference": "410"])
 
         let noLabel = xml.replacingOccurrences(of: "<label>baobab 410cm</label>", with: "<label/>")
@@ -132,10 +135,10 @@ import Testing
     @Test func entityUpdateWithBaseVersion() throws {
         let form = try Fixture.form("tree_update")
         let xml = """
-        <data id="tree_update" version="3"><tree>0f8e6c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b</tree><circumference>415</circumference><health>good</health>\
-        <meta><entity dataset="trees" update="1" baseVersion="2" trunkVersion="1" branchId="a1b2c3d4-0000-4000-8000-000000000001" id="0f8e6c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b"><label>Tree 415</label></entity>\
-        <instanceID>uuid:22222222-2222-4333-8444-555555555555</instanceID><deprecatedID>uuid:11111111-2222-4333-8444-555555555555</deprecatedID></meta></data>
-        """
+            <data id="tree_update" version="3"><tree>0f8e6c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b</tree><circumference>415</circumference><health>good</health>\
+            <meta><entity dataset="trees" update="1" baseVersion="2" trunkVersion="1" branchId="a1b2c3d4-0000-4000-8000-000000000001" id="0f8e6c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b"><label>Tree 415</label></entity>\
+            <instanceID>uuid:22222222-2222-4333-8444-555555555555</instanceID><deprecatedID>uuid:11111111-2222-4333-8444-555555555555</deprecatedID></meta></data>
+            """
         let s = try ODKSubmissionParser.parse(Array(xml.utf8), form: form)
         #expect(s.deprecatedID == "uuid:11111111-2222-4333-8444-555555555555")
         let e = try #require(s.entity)
@@ -159,8 +162,9 @@ import Testing
     @Test func hugeSubmissionIsRefusedBeforeParsing() throws {
         let form = try Fixture.form("household_survey")
         let limits = ODKLimits(maxXMLBytes: 1 << 20)
-        let big = Self.household.replacingOccurrences(of: "<head_name>Amina &amp; Co</head_name>",
-                                                       with: "<head_name>" + String(repeating: "A", count: 2 << 20) + "</head_name>")
+        let big = Self.household.replacingOccurrences(
+            of: "<head_name>Amina &amp; Co</head_name>",
+            with: "<head_name>" + String(repeating: "A", count: 2 << 20) + "</head_name>")
         let error = odkError { _ = try ODKSubmissionParser.parse(Array(big.utf8), form: form, limits: limits) }
         #expect(error?.code == .tooLarge)
         #expect(error?.httpStatus == 413)

@@ -1,6 +1,7 @@
-import Foundation
 import FieldSyncCore
+import Foundation
 import Testing
+
 @testable import FieldSyncODK
 
 /// XForms made by pyxform from the XLSForms in Fixtures/xlsforms: the expectations are
@@ -13,12 +14,13 @@ import Testing
         #expect(form.title == "Household survey")
         #expect(form.rootName == "data")
         let kinds = Dictionary(uniqueKeysWithValues: form.questions.map { ($0.path, $0.kind) })
-        #expect(kinds == [
-            "start": .dateTime, "end": .dateTime, "head_name": .string, "members": .int, "income": .decimal,
-            "income_each": .string, "photo": .binary, "visit_date": .date, "water_source": .select1,
-            "assets": .select, "location": .geopoint, "village": .select1, "dwelling/rooms": .int,
-            "dwelling/electricity": .select1, "person/person_name": .string, "person/age": .int, "thanks": .string,
-        ])
+        #expect(
+            kinds == [
+                "start": .dateTime, "end": .dateTime, "head_name": .string, "members": .int, "income": .decimal,
+                "income_each": .string, "photo": .binary, "visit_date": .date, "water_source": .select1,
+                "assets": .select, "location": .geopoint, "village": .select1, "dwelling/rooms": .int,
+                "dwelling/electricity": .select1, "person/person_name": .string, "person/age": .int, "thanks": .string,
+            ])
         // Instance order, as in the XLSForm.
         #expect(form.questions.map(\.path).prefix(5) == ["start", "end", "head_name", "members", "income"])
         let required = Set(form.questions.filter(\.required).map(\.path))
@@ -33,29 +35,37 @@ import Testing
 
     @Test func householdSurveyGroupsRepeatsChoicesMedia() throws {
         let form = try Fixture.form("household_survey")
-        #expect(form.groups == [
-            XFormGroup(path: "dwelling", isRepeat: false, label: "Dwelling"),
-            XFormGroup(path: "person", isRepeat: true, label: "Person"),
-        ])
+        #expect(
+            form.groups == [
+                XFormGroup(path: "dwelling", isRepeat: false, label: "Dwelling"),
+                XFormGroup(path: "person", isRepeat: true, label: "Person"),
+            ])
         #expect(form.question(at: "person/age")?.repeatPath == "person")
         #expect(form.question(at: "dwelling/rooms")?.repeatPath == nil)
-        #expect(form.question(at: "water_source")?.choices == .list([
-            XFormChoice(value: "tap", label: "Tap"), XFormChoice(value: "well", label: "Well"),
-            XFormChoice(value: "river", label: "River"),
-        ]))
-        #expect(form.question(at: "assets")?.choices == .list([
-            XFormChoice(value: "radio", label: "Radio"), XFormChoice(value: "bike", label: "Bicycle"),
-            XFormChoice(value: "phone", label: "Phone"),
-        ]))
-        #expect(form.question(at: "dwelling/electricity")?.choices == .list([
-            XFormChoice(value: "yes", label: "Yes"), XFormChoice(value: "no", label: "No"),
-        ]))
+        #expect(
+            form.question(at: "water_source")?.choices
+                == .list([
+                    XFormChoice(value: "tap", label: "Tap"), XFormChoice(value: "well", label: "Well"),
+                    XFormChoice(value: "river", label: "River"),
+                ]))
+        #expect(
+            form.question(at: "assets")?.choices
+                == .list([
+                    XFormChoice(value: "radio", label: "Radio"), XFormChoice(value: "bike", label: "Bicycle"),
+                    XFormChoice(value: "phone", label: "Phone"),
+                ]))
+        #expect(
+            form.question(at: "dwelling/electricity")?.choices
+                == .list([
+                    XFormChoice(value: "yes", label: "Yes"), XFormChoice(value: "no", label: "No"),
+                ]))
         #expect(form.question(at: "village")?.choices == .external(instanceID: "villages", file: "villages.csv"))
-        #expect(Set(form.mediaFiles) == [
-            XFormMediaFile(filename: "villages.csv", kind: .csv, instanceID: "villages"),
-            XFormMediaFile(filename: "tap.jpg", kind: .image, instanceID: nil),
-            XFormMediaFile(filename: "water.png", kind: .image, instanceID: nil),
-        ])
+        #expect(
+            Set(form.mediaFiles) == [
+                XFormMediaFile(filename: "villages.csv", kind: .csv, instanceID: "villages"),
+                XFormMediaFile(filename: "tap.jpg", kind: .image, instanceID: nil),
+                XFormMediaFile(filename: "water.png", kind: .image, instanceID: nil),
+            ])
         #expect(form.entity == nil)
     }
 
@@ -95,11 +105,12 @@ import Testing
         #expect(entity.dataset == "trees")
         #expect(entity.creates && !entity.updates)
         #expect(entity.specVersion == "2024.1.0")
-        #expect(entity.properties == [
-            XFormEntityProperty(name: "geometry", questionPath: "location"),
-            XFormEntityProperty(name: "species", questionPath: "species"),
-            XFormEntityProperty(name: "circumference", questionPath: "circumference"),
-        ])
+        #expect(
+            entity.properties == [
+                XFormEntityProperty(name: "geometry", questionPath: "location"),
+                XFormEntityProperty(name: "species", questionPath: "species"),
+                XFormEntityProperty(name: "circumference", questionPath: "circumference"),
+            ])
         // meta/entity is not a question.
         #expect(!form.questions.contains { $0.path.hasPrefix("meta") })
         #expect(form.questions.map(\.path) == ["location", "species", "circumference", "intake_notes"])
@@ -146,20 +157,22 @@ import Testing
     /// a bind to no node: written by hand as XForms allow, beside the pyxform fixtures.
     @Test func inlineItemsAndRelativeRefs() throws {
         let xml = """
-        <?xml version="1.0"?>
-        <h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml">
-          <h:head><h:title>Inline</h:title>
-            <model><instance><survey id="inline" orx:version="x" xmlns:orx="http://openrosa.org/xforms"><g><color/></g><meta><instanceID/></meta></survey></instance>
-              <bind nodeset="/survey/g/color" type="select1" required="true()"/>
-            </model></h:head>
-          <h:body><group ref="/survey/g"><select1 ref="color"><label>Color</label>
-            <item><label>Red</label><value>red</value></item><item><label>Blue &amp; green</label><value>blue</value></item>
-          </select1></group></h:body>
-        </h:html>
-        """
+            <?xml version="1.0"?>
+            <h:html xmlns="http://www.w3.org/2002/xforms" xmlns:h="http://www.w3.org/1999/xhtml">
+              <h:head><h:title>Inline</h:title>
+                <model><instance><survey id="inline" orx:version="x" xmlns:orx="http://openrosa.org/xforms"><g><color/></g><meta><instanceID/></meta></survey></instance>
+                  <bind nodeset="/survey/g/color" type="select1" required="true()"/>
+                </model></h:head>
+              <h:body><group ref="/survey/g"><select1 ref="color"><label>Color</label>
+                <item><label>Red</label><value>red</value></item><item><label>Blue &amp; green</label><value>blue</value></item>
+              </select1></group></h:body>
+            </h:html>
+            """
         let form = try XFormParser.parse(Array(xml.utf8))
         #expect(form.version == nil)
-        #expect(form.question(at: "g/color")?.choices == .list([XFormChoice(value: "red", label: "Red"), XFormChoice(value: "blue", label: "Blue & green")]))
+        #expect(
+            form.question(at: "g/color")?.choices
+                == .list([XFormChoice(value: "red", label: "Red"), XFormChoice(value: "blue", label: "Blue & green")]))
         #expect(form.fieldSyncFields == [.init(name: "g/color", type: "select_one", required: true, choices: ["red", "blue"])])
 
         let badBind = xml.replacingOccurrences(of: #"nodeset="/survey/g/color""#, with: #"nodeset="/survey/g/colour""#)

@@ -1,8 +1,10 @@
 import Foundation
 import Testing
+
 @testable import FieldSyncODK
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The XML 1.0 parser of the XML reader: what it refuses (with which error and line), the
@@ -12,11 +14,14 @@ import Glibc
         try XMLByteParser.parse(Array(xml.utf8), limits: limits)
     }
 
-    static func el(_ namespace: String, _ name: String, _ attributes: [(String, String, String)] = [], text: String = "",
-                   line: Int = 1, _ children: [ODKXMLElement] = []) -> ODKXMLElement {
-        ODKXMLElement(namespace: namespace, name: name,
-                      attributes: attributes.map { .init(namespace: $0.0, name: $0.1, value: $0.2) },
-                      children: children, text: text, line: line)
+    static func el(
+        _ namespace: String, _ name: String, _ attributes: [(String, String, String)] = [], text: String = "",
+        line: Int = 1, _ children: [ODKXMLElement] = []
+    ) -> ODKXMLElement {
+        ODKXMLElement(
+            namespace: namespace, name: name,
+            attributes: attributes.map { .init(namespace: $0.0, name: $0.1, value: $0.2) },
+            children: children, text: text, line: line)
     }
 
     struct Bad: Sendable, CustomTestStringConvertible {
@@ -141,7 +146,8 @@ import Glibc
         Bad("deep nesting, never closed", String(repeating: "<a>", count: 100_000), .tooDeep),
         Bad("deep nesting over a lower limit", "<a><b><c/></b></a>", .tooDeep, limits: ODKLimits(maxDepth: 2)),
         Bad("too many attributes", "<r " + (0..<65).map { "a\($0)='1'" }.joined(separator: " ") + "/>", .tooLarge),
-        Bad("too many attributes, namespace declarations included",
+        Bad(
+            "too many attributes, namespace declarations included",
             "<r " + (0..<3).map { "xmlns:p\($0)='urn:\($0)'" }.joined(separator: " ") + " a='1'/>", .tooLarge,
             limits: ODKLimits(maxAttributes: 3)),
         Bad("too many elements", "<r>" + String(repeating: "<a/>", count: 100) + "</r>", .tooLarge, limits: ODKLimits(maxElements: 100)),
@@ -200,21 +206,27 @@ import Glibc
 
     @Test func namespacesDefaultAndPrefixed() throws {
         let xml = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <h:html xmlns="urn:d" xmlns:h="urn:h" xmlns:jr='urn:jr'>
-          <h:head jr:b="1" a="2" xml:lang="en"><model/></h:head>
-          <body xmlns=""><x/><h:y xmlns:h="urn:h2" h:z="3"/></body>
-        </h:html>
-        """
-        let expected = Self.el("urn:h", "html", text: "\n  \n  \n", line: 2, [
-            Self.el("urn:h", "head", [("", "a", "2"), ("urn:jr", "b", "1"), (ODKNamespace.xml, "lang", "en")], line: 3, [
-                Self.el("urn:d", "model", line: 3),
-            ]),
-            Self.el("", "body", line: 4, [
-                Self.el("", "x", line: 4),
-                Self.el("urn:h2", "y", [("urn:h2", "z", "3")], line: 4),
-            ]),
-        ])
+            <?xml version="1.0" encoding="UTF-8"?>
+            <h:html xmlns="urn:d" xmlns:h="urn:h" xmlns:jr='urn:jr'>
+              <h:head jr:b="1" a="2" xml:lang="en"><model/></h:head>
+              <body xmlns=""><x/><h:y xmlns:h="urn:h2" h:z="3"/></body>
+            </h:html>
+            """
+        let expected = Self.el(
+            "urn:h", "html", text: "\n  \n  \n", line: 2,
+            [
+                Self.el(
+                    "urn:h", "head", [("", "a", "2"), ("urn:jr", "b", "1"), (ODKNamespace.xml, "lang", "en")], line: 3,
+                    [
+                        Self.el("urn:d", "model", line: 3)
+                    ]),
+                Self.el(
+                    "", "body", line: 4,
+                    [
+                        Self.el("", "x", line: 4),
+                        Self.el("urn:h2", "y", [("urn:h2", "z", "3")], line: 4),
+                    ]),
+            ])
         #expect(try Self.parse(xml) == expected)
     }
 
@@ -227,7 +239,8 @@ import Glibc
     }
 
     @Test func commentsAndProcessingInstructionsAreSkipped() throws {
-        let xml = "<?xml version='1.0' standalone='yes'?>\n<!-- before --><?pi data?><?x?>\n<r><!-- in --><?y z?>t<!---->u<?z?></r>\n<!-- after - -->\n<?after?>\n"
+        let xml =
+            "<?xml version='1.0' standalone='yes'?>\n<!-- before --><?pi data?><?x?>\n<r><!-- in --><?y z?>t<!---->u<?z?></r>\n<!-- after - -->\n<?after?>\n"
         #expect(try Self.parse(xml) == Self.el("", "r", text: "tu", line: 3))
         // Foundation's XMLParser crashed (a NULL strlen) on a processing instruction without data.
         #expect(try Self.parse("<?x?><r/>") == Self.el("", "r"))
@@ -250,8 +263,9 @@ import Glibc
 
     @Test func byteOrderMarkNamesAndTagSpacing() throws {
         #expect(try XMLByteParser.parse([0xEF, 0xBB, 0xBF] + Array("<r/>".utf8), limits: .default) == Self.el("", "r"))
-        #expect(try Self.parse("<données élément='é' _x.y-z·1='2'>ü</données>")
-            == Self.el("", "données", [("", "_x.y-z·1", "2"), ("", "élément", "é")], text: "ü"))
+        #expect(
+            try Self.parse("<données élément='é' _x.y-z·1='2'>ü</données>")
+                == Self.el("", "données", [("", "_x.y-z·1", "2"), ("", "élément", "é")], text: "ü"))
         #expect(try Self.parse("<a\n x = '1'\t/>") == Self.el("", "a", [("", "x", "1")]))
         #expect(try Self.parse("<a ></a \n>") == Self.el("", "a"))
         #expect(try Self.parse("<?xml version=\"1.1\"?><a/>") == Self.el("", "a"))
@@ -288,15 +302,17 @@ import Glibc
             let fields = statm.split(separator: " ")
             let pages = try #require(fields.count > 1 ? Int(fields[1]) : nil)
             #if canImport(Glibc)
-            return pages * Int(getpagesize())
+                return pages * Int(getpagesize())
             #else
-            return pages * 4096
+                return pages * 4096
             #endif
         }
-        let docs = Self.bad.filter { $0.bytes.count < 2000 && $0.limits == .default }.map(\.bytes) + [
-            "<a><b><c x='1'>text</c></b>", "<a x='1' y='&#0;'><b/></a>", "<h:a xmlns:h='urn:h'><h:b>x</h:c></h:a>",
-            "<a><b>\(String(repeating: "t", count: 500))</b>&lol;</a>",
-        ].map { Array($0.utf8) }
+        let docs =
+            Self.bad.filter { $0.bytes.count < 2000 && $0.limits == .default }.map(\.bytes)
+            + [
+                "<a><b><c x='1'>text</c></b>", "<a x='1' y='&#0;'><b/></a>", "<h:a xmlns:h='urn:h'><h:b>x</h:c></h:a>",
+                "<a><b>\(String(repeating: "t", count: 500))</b>&lol;</a>",
+            ].map { Array($0.utf8) }
         var refused = 0
         func run(_ count: Int) {
             for k in 0..<count {
@@ -310,7 +326,9 @@ import Glibc
         let after = try residentBytes()
         #expect(refused == 100_000)
         let growth = after - before
-        print("XMLByteParserTests: resident memory \(before / 1024) KiB before, \(after / 1024) KiB after 100,000 malformed documents (growth \(growth / 1024) KiB)")
+        print(
+            "XMLByteParserTests: resident memory \(before / 1024) KiB before, \(after / 1024) KiB after 100,000 malformed documents (growth \(growth / 1024) KiB)"
+        )
         #expect(growth < 20 << 20, "resident memory grew by \(growth / 1024) KiB")
     }
 }

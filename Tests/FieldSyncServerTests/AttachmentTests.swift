@@ -21,7 +21,12 @@ struct AttachmentTests {
             let dev = f.admin.device
             // An instance that lists the file before it is uploaded is not complete.
             var item = w.instance(UUID(), device: dev, answers: ["members": .number(3)]).objectValue!
-            item["attachments"] = .array([.object(["name": .string("photo.jpg"), "sha256": .string(digest), "size": .number(Double(file.count)), "contentType": .string("image/jpeg")])])
+            item["attachments"] = .array([
+                .object([
+                    "name": .string("photo.jpg"), "sha256": .string(digest), "size": .number(Double(file.count)),
+                    "contentType": .string("image/jpeg"),
+                ])
+            ])
             let id = item["id"]!.stringValue!
             _ = try await VersionedSyncTests.push(api, f.admin.token, dev, [.object(item)])
             var record = try #require(try await VersionedSyncTests.pullAll(api, f.admin.token).first { $0["id"] == .string(id) })
@@ -38,7 +43,8 @@ struct AttachmentTests {
             #expect(record["complete"] == .bool(true))
 
             let other = Array(file.prefix(1000))
-            let wrong = try await api.call(.put, "/v1/attachments/\(digest.replacingOccurrences(of: digest.prefix(4), with: "0000"))", token: f.admin.token, raw: other)
+            let wrong = try await api.call(
+                .put, "/v1/attachments/\(digest.replacingOccurrences(of: digest.prefix(4), with: "0000"))", token: f.admin.token, raw: other)
             #expect(wrong.status == .unprocessableContent)
             #expect(wrong.errorCode == "digest_mismatch")
             #expect(try await api.call(.head, "/v1/attachments/\(Self.hex(other))", token: f.admin.token).status == .notFound)

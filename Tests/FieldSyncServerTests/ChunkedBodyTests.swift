@@ -1,6 +1,5 @@
 import AsyncHTTPClient
 import FieldSyncCore
-@testable import FieldSyncServer
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,6 +8,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Testing
+
+@testable import FieldSyncServer
 
 /// Bodies sent in chunks (no `Content-Length`) over a real socket are held to the same
 /// limits as bodies with one: 413 `too_large` on every JSON route and on attachments,
@@ -25,8 +26,10 @@ struct ChunkedBodyTests {
     }
 
     /// Sends `total` bytes of `chunk` repeated as a stream of unknown length (chunked).
-    static func sendChunked(_ http: HTTPClient, _ url: String, method: HTTPMethod = .POST, token: String?,
-                            prefix: [UInt8], total: Int) async throws -> Reply {
+    static func sendChunked(
+        _ http: HTTPClient, _ url: String, method: HTTPMethod = .POST, token: String?,
+        prefix: [UInt8], total: Int
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: url)
         request.method = method
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -84,7 +87,8 @@ struct ChunkedBodyTests {
                     (.POST, "/v1/conflicts/entity/\(UUID().lowercased)/resolve", f.admin.token),
                 ]
                 for (method, path, token) in routes {
-                    let r = try await Self.sendChunked(http, base + path, method: method, token: token, prefix: Array("{\"a\":\"".utf8), total: 4 * Self.limit)
+                    let r = try await Self.sendChunked(
+                        http, base + path, method: method, token: token, prefix: Array("{\"a\":\"".utf8), total: 4 * Self.limit)
                     #expect(r.status == 413, "\(method) \(path): \(r.status) \(r.body)")
                     #expect(r.errorCode == "too_large", "\(method) \(path): \(r.body)")
                 }
@@ -96,7 +100,8 @@ struct ChunkedBodyTests {
 
                 // Attachments: the same for FIELDSYNC_MAX_ATTACHMENT_BYTES.
                 let sha = String(repeating: "ab", count: 32)
-                let big = try await Self.sendChunked(http, base + "/v1/attachments/\(sha)", method: .PUT, token: f.agent.token, prefix: [], total: 4 * Self.limit)
+                let big = try await Self.sendChunked(
+                    http, base + "/v1/attachments/\(sha)", method: .PUT, token: f.agent.token, prefix: [], total: 4 * Self.limit)
                 #expect(big.status == 413, "attachment: \(big.status) \(big.body)")
                 #expect(big.errorCode == "too_large", "attachment: \(big.body)")
                 // Nothing of it was kept.

@@ -26,8 +26,9 @@ struct ExactVersionsServerTests {
     static func item(_ w: Write, _ world: VersionedSyncTests.World) -> JSONValue {
         var base: [String: Int64] = [:]
         for (d, c) in w.base { base[devices[d].lowercased] = c }
-        return world.entity(entities[w.entity], device: devices[w.device], counter: w.counter, base: base, at: 1_763_626_530_000 + w.at,
-                            changes: w.changes, unit: world.districtA, type: world.entityType)
+        return world.entity(
+            entities[w.entity], device: devices[w.device], counter: w.counter, base: base, at: 1_763_626_530_000 + w.at,
+            changes: w.changes, unit: world.districtA, type: world.entityType)
     }
 
     static func setUp(_ api: API) async throws -> VersionedSyncTests.World {
@@ -53,7 +54,8 @@ struct ExactVersionsServerTests {
         // Device 0 creates both entities.
         for e in 0..<2 {
             counters[0] += Int64(1 + draw(2))
-            let w = Write(device: 0, entity: e, counter: counters[0], base: [:], at: 0, changes: ["name": .string("E\(e)"), "village": .string("Subil")])
+            let w = Write(
+                device: 0, entity: e, counter: counters[0], base: [:], at: 0, changes: ["name": .string("E\(e)"), "village": .string("Subil")])
             honest.append(w)
             held[0, default: [:]][e] = [0: w.counter]
         }
@@ -63,7 +65,9 @@ struct ExactVersionsServerTests {
             let pulled = try await VersionedSyncTests.pullAll(api, world.f.admin.token)
             for d in 0..<3 where draw(3) > 0 {
                 for (e, id) in entities.enumerated() {
-                    guard let doc = pulled.last(where: { $0["id"] == .string(id.lowercased) }), let version = doc["version"]?.objectValue else { continue }
+                    guard let doc = pulled.last(where: { $0["id"] == .string(id.lowercased) }), let version = doc["version"]?.objectValue else {
+                        continue
+                    }
                     var v = held[d]?[e] ?? [:]
                     for (k, n) in version {
                         if let i = devices.firstIndex(where: { $0.lowercased == k }), let n = n.numberValue { v[i] = max(v[i] ?? 0, Int64(n)) }
@@ -78,8 +82,9 @@ struct ExactVersionsServerTests {
                     guard let base = held[d]?[e] else { continue }
                     counters[d] += Int64(1 + draw(3))  // gaps: writes to records not in this test
                     let field = ["name", "village", "age"][draw(3)]
-                    let w = Write(device: d, entity: e, counter: counters[d], base: base, at: Int64(round * 1000 + draw(5) * 100),
-                                  changes: [field: .string("d\(d)r\(round)c\(counters[d])")])
+                    let w = Write(
+                        device: d, entity: e, counter: counters[d], base: base, at: Int64(round * 1000 + draw(5) * 100),
+                        changes: [field: .string("d\(d)r\(round)c\(counters[d])")])
                     held[d, default: [:]][e, default: [:]][d] = w.counter
                     batch[d].append(w)
                 }
@@ -175,7 +180,9 @@ struct ExactVersionsServerTests {
         }
     }
 
-    @Test("the same writes, forged ones mixed in, in two arrival orders from concurrent devices: same final records, forged always rejected, nothing lost")
+    @Test(
+        "the same writes, forged ones mixed in, in two arrival orders from concurrent devices: same final records, forged always rejected, nothing lost"
+    )
     func twoArrivalOrders() async throws {
         try await withTestApp { api in
             let first = try await Self.setUp(api)
@@ -207,4 +214,3 @@ struct ExactVersionsServerTests {
         }
     }
 }
-

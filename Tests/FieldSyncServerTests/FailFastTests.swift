@@ -1,5 +1,4 @@
 import FieldSyncCore
-@testable import FieldSyncServer
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -7,10 +6,12 @@ import HummingbirdTesting
 import Logging
 import Testing
 
+@testable import FieldSyncServer
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `close(2)`, out of reach of the methods named `close`.
@@ -59,8 +60,10 @@ struct FailFastTests {
     }
 
     static func signIn(_ client: some TestClientProtocol) async throws -> (status: HTTPResponse.Status, body: String, retryAfter: String?) {
-        try await client.execute(uri: "/v1/auth/token", method: .post, headers: [.contentType: "application/json"],
-                                 body: ByteBuffer(string: #"{"username":"root","password":"root-password"}"#)) { r in
+        try await client.execute(
+            uri: "/v1/auth/token", method: .post, headers: [.contentType: "application/json"],
+            body: ByteBuffer(string: #"{"username":"root","password":"root-password"}"#)
+        ) { r in
             (r.status, String(buffer: r.body), r.headers[.retryAfter])
         }
     }

@@ -55,7 +55,8 @@ struct FeedTests {
                         var ids: [String] = []
                         for _ in 0..<batches {
                             let items = (0..<perBatch).map { _ in positionItem() }
-                            let r = try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: pushBody(device: f.agent.device, items: items))
+                            let r = try await api.call(
+                                .post, "/v1/sync/push", token: f.agent.token, json: pushBody(device: f.agent.device, items: items))
                             if r.status == .ok { ids += items.compactMap { $0["id"]?.stringValue } }
                         }
                         return ids
@@ -103,7 +104,8 @@ struct FeedTests {
                             var mine: [String] = []
                             for _ in 0..<10 {
                                 let items = (0..<20).map { _ in positionItem() }
-                                _ = try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: pushBody(device: f.agent.device, items: items))
+                                _ = try await api.call(
+                                    .post, "/v1/sync/push", token: f.agent.token, json: pushBody(device: f.agent.device, items: items))
                                 mine += items.compactMap { $0["id"]?.stringValue }
                             }
                             return mine
@@ -159,7 +161,8 @@ struct TwoServerTests {
                 let w = try await VersionedSyncTests.World.make(one)
                 let f = w.f
                 let id = UUID()
-                _ = try await VersionedSyncTests.push(one, f.admin.token, f.admin.device, [w.newEntity(id, device: f.admin.device, changes: ["n": .number(0)])])
+                _ = try await VersionedSyncTests.push(
+                    one, f.admin.token, f.admin.device, [w.newEntity(id, device: f.admin.device, changes: ["n": .number(0)])])
                 var devices: [UUID] = []
                 for _ in 0..<8 { devices.append(try await VersionedSyncTests.secondDevice(one, f)) }
                 let base = [f.admin.device.lowercased: Int64(1)]
@@ -171,7 +174,9 @@ struct TwoServerTests {
                                 var b = base
                                 if c > 1 { b[d.lowercased] = Int64(c - 1) }
                                 let batch = UUID()
-                                let body = pushBody(batch: batch, device: d, items: [w.entity(id, device: d, counter: Int64(c), base: b, changes: ["f\(k)": .number(Double(c))])])
+                                let body = pushBody(
+                                    batch: batch, device: d,
+                                    items: [w.entity(id, device: d, counter: Int64(c), base: b, changes: ["f\(k)": .number(Double(c))])])
                                 // As a device does: a 503 (the database deadline passed on a busy machine) is retried with the same batch.
                                 func send(_ api: API) async throws -> API.Reply {
                                     for _ in 0..<10 {
@@ -209,7 +214,8 @@ struct TwoServerTests {
                         var lines: [String] = []
                         for try await (db, type, xid, state, query) in try await c.query(
                             "SELECT coalesce(datname, ''), backend_type, backend_xid::text, coalesce(state, ''), left(query, 120) FROM pg_stat_activity WHERE backend_xid IS NOT NULL",
-                            logger: Logger(label: "test")).decode((String, String, String, String, String).self) {
+                            logger: Logger(label: "test")
+                        ).decode((String, String, String, String, String).self) {
                             lines.append("\(db) \(type) xid \(xid) \(state): \(query)")
                         }
                         return lines.joined(separator: "\n")

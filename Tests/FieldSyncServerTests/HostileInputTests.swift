@@ -31,14 +31,18 @@ struct HostileInputTests {
             let bad = JSONValue.string(Self.nul)
             let formUUID = try #require(try await api.call(.get, "/v1/forms" + q, token: root).json["items"]?[0]?["id"]?.stringValue)
             func user(_ changes: [String: JSONValue]) -> JSONValue {
-                var o: [String: JSONValue] = ["username": .string("u-\(UUID().uuidString.prefix(6))"), "password": .string("long-enough-1"),
-                                              "role": .string("agent"), "projectIds": .array([]), "orgUnitIds": .array([])]
+                var o: [String: JSONValue] = [
+                    "username": .string("u-\(UUID().uuidString.prefix(6))"), "password": .string("long-enough-1"),
+                    "role": .string("agent"), "projectIds": .array([]), "orgUnitIds": .array([]),
+                ]
                 for (k, v) in changes { o[k] = v }
                 return .object(o)
             }
             func form(_ changes: [String: JSONValue]) -> JSONValue {
-                var o: [String: JSONValue] = ["formId": .string("f-\(UUID().uuidString.prefix(6))"), "name": .string("F"), "version": .string("1"),
-                                              "projectIds": .array([.string(f.project.lowercased)])]
+                var o: [String: JSONValue] = [
+                    "formId": .string("f-\(UUID().uuidString.prefix(6))"), "name": .string("F"), "version": .string("1"),
+                    "projectIds": .array([.string(f.project.lowercased)]),
+                ]
                 for (k, v) in changes { o[k] = v }
                 return .object(o)
             }
@@ -46,52 +50,80 @@ struct HostileInputTests {
             let unit: (JSONValue) -> JSONValue = { name in .array([.object(["id": .string(UUID().lowercased), "name": name, "parentId": .null])]) }
             let cases: [Case] = [
                 Case(name: "account name", method: .post, uri: "/v1/accounts", token: root, body: .object(["name": bad]), field: "name"),
-                Case(name: "project name", method: .post, uri: "/v1/projects" + q, token: root,
-                     body: .object(["name": bad, "appId": .string("x.y")]), field: "name"),
-                Case(name: "project appId", method: .post, uri: "/v1/projects" + q, token: root,
-                     body: .object(["name": .string("P"), "appId": bad]), field: "appId"),
+                Case(
+                    name: "project name", method: .post, uri: "/v1/projects" + q, token: root,
+                    body: .object(["name": bad, "appId": .string("x.y")]), field: "name"),
+                Case(
+                    name: "project appId", method: .post, uri: "/v1/projects" + q, token: root,
+                    body: .object(["name": .string("P"), "appId": bad]), field: "appId"),
                 Case(name: "username", method: .post, uri: "/v1/users" + q, token: root, body: user(["username": bad]), field: "username"),
-                Case(name: "password", method: .post, uri: "/v1/users" + q, token: root, body: user(["password": .string("long-enough\u{0}")]), field: "password"),
-                Case(name: "user role", method: .patch, uri: "/v1/users/\(f.agent.userId.lowercased)" + q, token: root,
-                     body: .object(["role": .string("agent\u{0}")]), field: "role"),
-                Case(name: "sign-in username, no token", method: .post, uri: "/v1/auth/token", token: nil,
-                     body: .object(["username": bad, "password": .string("whatever-1")]), field: "username"),
-                Case(name: "sign-in password, no token", method: .post, uri: "/v1/auth/token", token: nil,
-                     body: .object(["username": .string("root"), "password": bad]), field: "password"),
-                Case(name: "org-unit type name", method: .post, uri: "/v1/orgunit-types" + q, token: root,
-                     body: .object(["name": bad, "depth": .number(1)]), field: "name"),
+                Case(
+                    name: "password", method: .post, uri: "/v1/users" + q, token: root, body: user(["password": .string("long-enough\u{0}")]),
+                    field: "password"),
+                Case(
+                    name: "user role", method: .patch, uri: "/v1/users/\(f.agent.userId.lowercased)" + q, token: root,
+                    body: .object(["role": .string("agent\u{0}")]), field: "role"),
+                Case(
+                    name: "sign-in username, no token", method: .post, uri: "/v1/auth/token", token: nil,
+                    body: .object(["username": bad, "password": .string("whatever-1")]), field: "username"),
+                Case(
+                    name: "sign-in password, no token", method: .post, uri: "/v1/auth/token", token: nil,
+                    body: .object(["username": .string("root"), "password": bad]), field: "password"),
+                Case(
+                    name: "org-unit type name", method: .post, uri: "/v1/orgunit-types" + q, token: root,
+                    body: .object(["name": bad, "depth": .number(1)]), field: "name"),
                 Case(name: "entity type name", method: .post, uri: "/v1/entity-types" + q, token: root, body: .object(["name": bad]), field: "name"),
                 Case(name: "form id", method: .post, uri: "/v1/forms" + q, token: root, body: form(["formId": bad]), field: "formId"),
                 Case(name: "form name", method: .post, uri: "/v1/forms" + q, token: root, body: form(["name": bad]), field: "name"),
                 Case(name: "form version", method: .post, uri: "/v1/forms" + q, token: root, body: form(["version": bad]), field: "version"),
-                Case(name: "form field name", method: .post, uri: "/v1/forms" + q, token: root,
-                     body: form(["fields": .array([textField, .object(["name": bad, "type": .string("text")])])]), field: "fields[1].name"),
-                Case(name: "form field choice", method: .post, uri: "/v1/forms" + q, token: root,
-                     body: form(["fields": .array([.object(["name": .string("w"), "type": .string("select_one"), "choices": .array([.string("ok"), bad])])])]),
-                     field: "fields[0].choices[1]"),
-                Case(name: "form field member name", method: .post, uri: "/v1/forms" + q, token: root,
-                     body: form(["fields": .array([.object(["name": .string("w"), "type": .string("text"), "hint\u{0}": .string("x")])])]),
-                     field: "fields[0].hint\\u0000"),
-                Case(name: "form version's version", method: .post, uri: "/v1/forms/\(formUUID)/versions" + q, token: root,
-                     body: .object(["version": bad]), field: "version"),
-                Case(name: "form version's field name", method: .post, uri: "/v1/forms/\(formUUID)/versions" + q, token: root,
-                     body: .object(["version": .string("9"), "fields": .array([.object(["name": bad, "type": .string("text")])])]), field: "fields[0].name"),
-                Case(name: "device appVersion", method: .post, uri: "/v1/devices", token: f.agent.token,
-                     body: .object(["deviceId": .string(UUID().lowercased), "appVersion": bad]), field: "appVersion"),
-                Case(name: "device model", method: .post, uri: "/v1/devices", token: f.agent.token,
-                     body: .object(["deviceId": .string(UUID().lowercased), "model": bad]), field: "model"),
-                Case(name: "imported unit name (array)", method: .post, uri: "/v1/orgunits/import" + q, token: root, body: unit(bad), field: "items[0].name"),
-                Case(name: "imported unit alias (array)", method: .post, uri: "/v1/orgunits/import" + q, token: root,
-                     body: .array([.object(["id": .string(UUID().lowercased), "name": .string("U"), "aliases": .array([.string("ok"), bad])])]),
-                     field: "items[0].aliases[1]"),
-                Case(name: "imported unit name (FeatureCollection)", method: .post, uri: "/v1/orgunits/import" + q, token: root,
-                     body: .object(["type": .string("FeatureCollection"), "features": .array([.object([
-                         "type": .string("Feature"), "id": .string(UUID().lowercased), "properties": .object(["name": bad]),
-                         "geometry": .object(["type": .string("Point"), "coordinates": .array([.number(1), .number(2)])]),
-                     ])])]),
-                     field: "features[0].properties.name"),
-                Case(name: "conflict resolution value", method: .post, uri: "/v1/conflicts/entity/\(UUID().lowercased)/resolve", token: f.admin.token,
-                     body: .object(["changes": .object(["name": bad])]), field: "changes.name"),
+                Case(
+                    name: "form field name", method: .post, uri: "/v1/forms" + q, token: root,
+                    body: form(["fields": .array([textField, .object(["name": bad, "type": .string("text")])])]), field: "fields[1].name"),
+                Case(
+                    name: "form field choice", method: .post, uri: "/v1/forms" + q, token: root,
+                    body: form([
+                        "fields": .array([.object(["name": .string("w"), "type": .string("select_one"), "choices": .array([.string("ok"), bad])])])
+                    ]),
+                    field: "fields[0].choices[1]"),
+                Case(
+                    name: "form field member name", method: .post, uri: "/v1/forms" + q, token: root,
+                    body: form(["fields": .array([.object(["name": .string("w"), "type": .string("text"), "hint\u{0}": .string("x")])])]),
+                    field: "fields[0].hint\\u0000"),
+                Case(
+                    name: "form version's version", method: .post, uri: "/v1/forms/\(formUUID)/versions" + q, token: root,
+                    body: .object(["version": bad]), field: "version"),
+                Case(
+                    name: "form version's field name", method: .post, uri: "/v1/forms/\(formUUID)/versions" + q, token: root,
+                    body: .object(["version": .string("9"), "fields": .array([.object(["name": bad, "type": .string("text")])])]),
+                    field: "fields[0].name"),
+                Case(
+                    name: "device appVersion", method: .post, uri: "/v1/devices", token: f.agent.token,
+                    body: .object(["deviceId": .string(UUID().lowercased), "appVersion": bad]), field: "appVersion"),
+                Case(
+                    name: "device model", method: .post, uri: "/v1/devices", token: f.agent.token,
+                    body: .object(["deviceId": .string(UUID().lowercased), "model": bad]), field: "model"),
+                Case(
+                    name: "imported unit name (array)", method: .post, uri: "/v1/orgunits/import" + q, token: root, body: unit(bad),
+                    field: "items[0].name"),
+                Case(
+                    name: "imported unit alias (array)", method: .post, uri: "/v1/orgunits/import" + q, token: root,
+                    body: .array([.object(["id": .string(UUID().lowercased), "name": .string("U"), "aliases": .array([.string("ok"), bad])])]),
+                    field: "items[0].aliases[1]"),
+                Case(
+                    name: "imported unit name (FeatureCollection)", method: .post, uri: "/v1/orgunits/import" + q, token: root,
+                    body: .object([
+                        "type": .string("FeatureCollection"),
+                        "features": .array([
+                            .object([
+                                "type": .string("Feature"), "id": .string(UUID().lowercased), "properties": .object(["name": bad]),
+                                "geometry": .object(["type": .string("Point"), "coordinates": .array([.number(1), .number(2)])]),
+                            ])
+                        ]),
+                    ]),
+                    field: "features[0].properties.name"),
+                Case(
+                    name: "conflict resolution value", method: .post, uri: "/v1/conflicts/entity/\(UUID().lowercased)/resolve", token: f.admin.token,
+                    body: .object(["changes": .object(["name": bad])]), field: "changes.name"),
             ]
             for c in cases {
                 let r = try await api.call(c.method, c.uri, token: c.token, json: c.body)
@@ -113,28 +145,30 @@ struct HostileInputTests {
             let w = try await VersionedSyncTests.World.make(api)
             let f = w.f
             let t = f.admin.token
-            let uris = [
-                "/v1/sync/pull?cursor=%00", "/v1/sync/pull?projectId=%00", "/v1/sync/pull?limit=1%00",
-                "/v1/orgunits/tree?root=%00", "/v1/orgunits/tree?since=c1.%00", "/v1/orgunits/tree?geometry=full%00",
-                "/v1/orgunits/changes?status=%00", "/v1/orgunits/changes?orgUnitId=%00", "/v1/orgunits/changes?cursor=%00",
-                "/v1/conflicts?kind=%00", "/v1/conflicts?status=%00", "/v1/conflicts?cursor=%00",
-                "/v1/orgunits/a%00b/summary", "/v1/forms/a%00b/versions",
-                // Central's routes percent-decode their path (pyodk encodes `uuid:`): NUL and bad escapes are 404.
-                "/odk/v1/projects/1/forms/a%00b", "/odk/v1/projects/1/forms/a%ZZ/submissions",
-                "/odk/v1/projects/1/forms/f/submissions/uuid%3A%00", "/odk/v1/projects/1/forms/f/submissions/%FF%FE",
-                "/odk/v1/projects/%00", "/odk/v1/projects/1%00/forms",
-            ].map { (HTTPRequest.Method.get, $0, t) } + [
-                (.get, "/v1/projects?accountId=%00", f.rootToken), (.get, "/v1/users?accountId=a%00b", f.rootToken),
-                (.put, "/v1/attachments/a%00b", t), (.patch, "/v1/users/a%00b", t),
-            ]
+            let uris =
+                [
+                    "/v1/sync/pull?cursor=%00", "/v1/sync/pull?projectId=%00", "/v1/sync/pull?limit=1%00",
+                    "/v1/orgunits/tree?root=%00", "/v1/orgunits/tree?since=c1.%00", "/v1/orgunits/tree?geometry=full%00",
+                    "/v1/orgunits/changes?status=%00", "/v1/orgunits/changes?orgUnitId=%00", "/v1/orgunits/changes?cursor=%00",
+                    "/v1/conflicts?kind=%00", "/v1/conflicts?status=%00", "/v1/conflicts?cursor=%00",
+                    "/v1/orgunits/a%00b/summary", "/v1/forms/a%00b/versions",
+                    // Central's routes percent-decode their path (pyodk encodes `uuid:`): NUL and bad escapes are 404.
+                    "/odk/v1/projects/1/forms/a%00b", "/odk/v1/projects/1/forms/a%ZZ/submissions",
+                    "/odk/v1/projects/1/forms/f/submissions/uuid%3A%00", "/odk/v1/projects/1/forms/f/submissions/%FF%FE",
+                    "/odk/v1/projects/%00", "/odk/v1/projects/1%00/forms",
+                ].map { (HTTPRequest.Method.get, $0, t) } + [
+                    (.get, "/v1/projects?accountId=%00", f.rootToken), (.get, "/v1/users?accountId=a%00b", f.rootToken),
+                    (.put, "/v1/attachments/a%00b", t), (.patch, "/v1/users/a%00b", t),
+                ]
             for (method, uri, token) in uris {
                 let r = try await api.call(method, uri, token: token, raw: method == .get ? nil : Array("{}".utf8))
                 // A parameter a route ignores may answer 200; one it reads answers 4xx. Never 5xx.
                 #expect(r.status.code < 500, "\(uri): \(r.status) \(r.text)")
                 if r.status.code >= 400 { #expect(r.errorCode != nil, "\(uri): \(r.text)") }
             }
-            let resolve = try await api.call(.post, "/v1/conflicts/ent%00ity/\(UUID().lowercased)/resolve", token: t,
-                                             json: .object(["changes": .object(["a": .number(1)])]))
+            let resolve = try await api.call(
+                .post, "/v1/conflicts/ent%00ity/\(UUID().lowercased)/resolve", token: t,
+                json: .object(["changes": .object(["a": .number(1)])]))
             #expect((400...499).contains(resolve.status.code), "\(resolve.status) \(resolve.text)")
             #expect(try await api.call(.get, "/v1/sync/pull", token: t).status == .ok)
         }
@@ -200,7 +234,9 @@ struct HostileInputTests {
             let rejected = Set(expected.keys.compactMap { items[$0]["id"]?.stringValue })
             #expect(ids.isDisjoint(with: rejected), "\(ids)")
             // The batch's answer was stored and is replayed as sent.
-            let replay = try await api.call(.post, "/v1/sync/push", token: f.admin.token, json: pushBody(batch: UUID(uuidString: r.json["batchId"]?.stringValue ?? "") ?? UUID(), device: dev, items: items))
+            let replay = try await api.call(
+                .post, "/v1/sync/push", token: f.admin.token,
+                json: pushBody(batch: UUID(uuidString: r.json["batchId"]?.stringValue ?? "") ?? UUID(), device: dev, items: items))
             #expect(replay.json["results"] == r.json["results"])
         }
     }
@@ -250,8 +286,9 @@ struct HostileInputTests {
             #expect(notObject["error"]?["code"] == .string("invalid_field"), "\(notObject)")
             #expect(results[cases.count + 1]["status"] == .string("created"), "\(results[cases.count + 1])")
             // The envelope's own problems stay invalid_request (400).
-            let noBatch = try await api.call(.post, "/v1/sync/push", token: f.admin.token,
-                                             json: .object(["deviceId": .string(dev.lowercased), "items": .array([])]))
+            let noBatch = try await api.call(
+                .post, "/v1/sync/push", token: f.admin.token,
+                json: .object(["deviceId": .string(dev.lowercased), "items": .array([])]))
             #expect(noBatch.status == .badRequest)
             #expect(noBatch.errorCode == "invalid_request")
             #expect(noBatch.errorField == "batchId")
@@ -310,7 +347,8 @@ struct HostileInputTests {
         ]
         // 10^6 items within the size limit (2 MB): each is rejected alone.
         out.append(("10^6 items", push(Array(repeating: "0", count: 1_000_000).joined(separator: ","))))
-        out.append(("10^6-element array in an item", push(position(",\"x\":[" + Array(repeating: "0", count: 1_000_000).joined(separator: ",") + "]"))))
+        out.append(
+            ("10^6-element array in an item", push(position(",\"x\":[" + Array(repeating: "0", count: 1_000_000).joined(separator: ",") + "]"))))
         return out
     }
 
@@ -351,7 +389,8 @@ struct HostileInputTests {
                     }
                     #expect(ContinuousClock.now - started < .seconds(60), note)
                     // The server still answers a normal request.
-                    let ok = try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: pushBody(device: f.agent.device, items: [positionItem()]))
+                    let ok = try await api.call(
+                        .post, "/v1/sync/push", token: f.agent.token, json: pushBody(device: f.agent.device, items: [positionItem()]))
                     #expect(ok.status == .ok, "after \(name) on \(uri): \(ok.text.prefix(300))")
                     #expect(ok.json["results"]?[0]?["status"] == .string("created"), "after \(name) on \(uri)")
                 }

@@ -1,15 +1,18 @@
-@testable import FieldSyncServer
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import Testing
 
+@testable import FieldSyncServer
+
 /// The services of one start (issue 13): the embedded cluster and the bootstrap run in the
 /// application's group, the signal between them ends on open or on cancellation.
 @Suite("Lifecycle: services of the application's group")
 struct LifecycleTests {
-    static let quietLogger = { var l = Logger(label: "test"); l.logLevel = .critical; return l }()
+    static let quietLogger = {
+        var l = Logger(label: "test"); l.logLevel = .critical; return l
+    }()
 
     @Test("a signal lets every waiter go once opened, before or after they wait", .timeLimit(.minutes(1)))
     func signalOpens() async {
@@ -63,8 +66,9 @@ struct LifecycleTests {
         #expect(try await probe.isRunning() == false)
     }
 
-    @Test("a cluster that cannot start ends the application with its sentence",
-          .enabled(if: geteuid() == 0, "needs root: the cluster then runs as postgres, who cannot enter a private folder"))
+    @Test(
+        "a cluster that cannot start ends the application with its sentence",
+        .enabled(if: geteuid() == 0, "needs root: the cluster then runs as postgres, who cannot enter a private folder"))
     func embeddedFailsToStart() async throws {
         let parent = URL(fileURLWithPath: "/tmp").appendingPathComponent("fs-private-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])

@@ -22,8 +22,10 @@ struct OpenAPIConformanceTests {
         return lines[start..<end].joined(separator: "\n")
     }
 
-    func expectError(_ r: API.Reply, _ status: HTTPResponse.Status, _ code: String, field: String?, _ what: String,
-                     sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectError(
+        _ r: API.Reply, _ status: HTTPResponse.Status, _ code: String, field: String?, _ what: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(r.status == status, "\(what): \(r.status) \(r.text)", sourceLocation: sourceLocation)
         #expect(r.errorCode == code, "\(what): \(r.text)", sourceLocation: sourceLocation)
         if let field { #expect(r.errorField == field, "\(what): \(r.text)", sourceLocation: sourceLocation) }
@@ -34,9 +36,12 @@ struct OpenAPIConformanceTests {
         try await withTestApp { api in
             let f = try await Fixture.make(api)
             let t = f.admin.token
-            var r = try await api.call(.post, "/v1/forms", token: t, json: .object([
-                "formId": .string("visit"), "name": .string("Visit"), "version": .string("1"), "projectIds": .array([.string(f.project.lowercased)]),
-            ]))
+            var r = try await api.call(
+                .post, "/v1/forms", token: t,
+                json: .object([
+                    "formId": .string("visit"), "name": .string("Visit"), "version": .string("1"),
+                    "projectIds": .array([.string(f.project.lowercased)]),
+                ]))
             #expect(r.status == .created, "\(r.text)")
             let formUUID = try #require(r.json["id"]?.stringValue)
             // Form: required [id, formId, name, version, projectIds, fields, versions].
@@ -54,8 +59,9 @@ struct OpenAPIConformanceTests {
             #expect(r.status == .created, "\(r.text)")
             #expect(r.json["id"] == .string(formUUID), "FormVersion.id is the form's id: \(r.text)")
             #expect(r.json["formId"] == .string("visit"), "FormVersion.formId is the form's formId: \(r.text)")
-            #expect(r.json["fields"] == .array([.object(["name": .string("age"), "type": .string("integer")])]),
-                    "stored as the documented FormField only: \(r.text)")
+            #expect(
+                r.json["fields"] == .array([.object(["name": .string("age"), "type": .string("integer")])]),
+                "stored as the documented FormField only: \(r.text)")
 
             r = try await api.call(.get, "/v1/forms/\(formUUID)/versions", token: f.agent.token)
             #expect(r.status == .ok, "\(r.text)")
@@ -76,10 +82,12 @@ struct OpenAPIConformanceTests {
         try await withTestApp { api in
             let f = try await Fixture.make(api)
             func create(_ field: JSONValue) async throws -> API.Reply {
-                try await api.call(.post, "/v1/forms", token: f.admin.token, json: .object([
-                    "formId": .string("f-\(UUID().uuidString.prefix(6))"), "name": .string("F"), "version": .string("1"),
-                    "projectIds": .array([]), "fields": .array([field]),
-                ]))
+                try await api.call(
+                    .post, "/v1/forms", token: f.admin.token,
+                    json: .object([
+                        "formId": .string("f-\(UUID().uuidString.prefix(6))"), "name": .string("F"), "version": .string("1"),
+                        "projectIds": .array([]), "fields": .array([field]),
+                    ]))
             }
             var r = try await create(.object(["name": .string("a"), "type": .string("text"), "choices": .array([.object([:])])]))
             expectError(r, .unprocessableContent, "invalid_field", field: "fields[0].choices[0]", "choices: [{}]")
@@ -103,7 +111,9 @@ struct OpenAPIConformanceTests {
                 #expect(r.status == .ok, "limit=\(good): \(r.text)")
             }
             expectError(try await api.call(.get, "/v1/conflicts?kind=", token: f.admin.token), .badRequest, "invalid_request", field: "kind", "kind=")
-            expectError(try await api.call(.get, "/v1/conflicts?cursor=nope", token: f.admin.token), .badRequest, "invalid_request", field: "cursor", "cursor=nope")
+            expectError(
+                try await api.call(.get, "/v1/conflicts?cursor=nope", token: f.admin.token), .badRequest, "invalid_request", field: "cursor",
+                "cursor=nope")
         }
     }
 
@@ -112,12 +122,15 @@ struct OpenAPIConformanceTests {
         try await withTestApp { api in
             let f = try await Fixture.make(api)
             let unit = UUID()
-            var r = try await api.call(.post, "/v1/orgunits/import?accountId=\(f.account.lowercased)", token: f.rootToken,
-                                       json: .array([.object(["id": .string(unit.lowercased), "name": .string("Subil")])]))
+            var r = try await api.call(
+                .post, "/v1/orgunits/import?accountId=\(f.account.lowercased)", token: f.rootToken,
+                json: .array([.object(["id": .string(unit.lowercased), "name": .string("Subil")])]))
             #expect(r.status == .created, "\(r.text)")
             // Made on nothing (base {}): concurrent with the import's name (dot server:1), so a conflict.
-            let item = #"{"kind":"orgUnit","id":"\#(unit.lowercased)","replica":"\#(f.admin.device.lowercased)","counter":1,"base":{},"editedAt":"2026-11-20T08:15:30.123Z","changes":{"name":"Subil North"}}"#
-            r = try await api.call(.post, "/v1/sync/push", token: f.admin.token, raw: Array(pushJSON(device: f.admin.device, project: f.project, [item]).utf8))
+            let item =
+                #"{"kind":"orgUnit","id":"\#(unit.lowercased)","replica":"\#(f.admin.device.lowercased)","counter":1,"base":{},"editedAt":"2026-11-20T08:15:30.123Z","changes":{"name":"Subil North"}}"#
+            r = try await api.call(
+                .post, "/v1/sync/push", token: f.admin.token, raw: Array(pushJSON(device: f.admin.device, project: f.project, [item]).utf8))
             #expect(r.json["results"]?[0]?["status"] == .string("conflict"), "\(r.text)")
 
             r = try await api.call(.get, "/v1/conflicts?kind=orgUnit", token: f.admin.token)
@@ -131,11 +144,13 @@ struct OpenAPIConformanceTests {
             r = try await api.call(.get, "/v1/conflicts", token: f.admin.token)
             #expect(r.json["items"]?.arrayValue?.count == 1, "every kind when kind is absent: \(r.text)")
 
-            r = try await api.call(.post, "/v1/conflicts/orgUnit/\(unit.lowercased)/resolve", token: f.agent.token,
-                                   json: .object(["changes": .object(["name": .string("Subil")])]))
+            r = try await api.call(
+                .post, "/v1/conflicts/orgUnit/\(unit.lowercased)/resolve", token: f.agent.token,
+                json: .object(["changes": .object(["name": .string("Subil")])]))
             #expect(r.status == .forbidden, "agents do not resolve: \(r.text)")
-            r = try await api.call(.post, "/v1/conflicts/orgUnit/\(unit.lowercased)/resolve", token: f.admin.token,
-                                   json: .object(["changes": .object(["name": .string("Subil Union")])]))
+            r = try await api.call(
+                .post, "/v1/conflicts/orgUnit/\(unit.lowercased)/resolve", token: f.admin.token,
+                json: .object(["changes": .object(["name": .string("Subil Union")])]))
             #expect(r.status == .ok, "\(r.text)")
             #expect(r.json["kind"] == .string("orgUnit"))
             #expect(r.json["fields"]?["name"] == .string("Subil Union"))
@@ -150,13 +165,15 @@ struct OpenAPIConformanceTests {
         try await withTestApp { api in
             let f = try await Fixture.make(api)
             let units = (0..<3).map { _ in UUID() }
-            var r = try await api.call(.post, "/v1/orgunits/import?accountId=\(f.account.lowercased)", token: f.rootToken,
-                                       json: .array(units.map { .object(["id": .string($0.lowercased), "name": .string("U")]) }))
+            var r = try await api.call(
+                .post, "/v1/orgunits/import?accountId=\(f.account.lowercased)", token: f.rootToken,
+                json: .array(units.map { .object(["id": .string($0.lowercased), "name": .string("U")]) }))
             #expect(r.status == .created, "\(r.text)")
             let items = units.enumerated().map { k, u in
                 #"{"kind":"orgUnit","id":"\#(u.lowercased)","replica":"\#(f.admin.device.lowercased)","counter":\#(k + 1),"base":{},"editedAt":"2026-11-20T08:15:30.123Z","changes":{"name":"V"}}"#
             }
-            r = try await api.call(.post, "/v1/sync/push", token: f.admin.token, raw: Array(pushJSON(device: f.admin.device, project: f.project, items).utf8))
+            r = try await api.call(
+                .post, "/v1/sync/push", token: f.admin.token, raw: Array(pushJSON(device: f.admin.device, project: f.project, items).utf8))
             #expect(r.status == .ok, "\(r.text)")
             var seen: [String] = []
             var cursor = ""
@@ -178,24 +195,33 @@ struct OpenAPIConformanceTests {
         try await withTestApp { api in
             let f = try await Fixture.make(api)
             let t = f.admin.token
-            var r = try await api.call(.post, "/v1/projects", token: t, json: .object(["id": .null, "name": .string("P"), "appId": .string("p.\(UUID().uuidString.prefix(6))")]))
+            var r = try await api.call(
+                .post, "/v1/projects", token: t,
+                json: .object(["id": .null, "name": .string("P"), "appId": .string("p.\(UUID().uuidString.prefix(6))")]))
             expectError(r, .unprocessableContent, "invalid_field", field: "id", "project id: null")
-            r = try await api.call(.post, "/v1/users", token: t, json: .object([
-                "username": .string("u-\(UUID().uuidString.prefix(6))"), "password": .string("long-enough"), "role": .string("agent"), "orgUnitIds": .null,
-            ]))
+            r = try await api.call(
+                .post, "/v1/users", token: t,
+                json: .object([
+                    "username": .string("u-\(UUID().uuidString.prefix(6))"), "password": .string("long-enough"), "role": .string("agent"),
+                    "orgUnitIds": .null,
+                ]))
             expectError(r, .unprocessableContent, "invalid_field", field: "orgUnitIds", "orgUnitIds: null")
             r = try await api.call(.patch, "/v1/users/\(f.agent.userId.lowercased)", token: t, json: .object(["orgUnitIds": .null]))
             expectError(r, .unprocessableContent, "invalid_field", field: "orgUnitIds", "PATCH orgUnitIds: null")
-            r = try await api.call(.post, "/v1/devices", token: f.agent.token, json: .object(["deviceId": .string(UUID().lowercased), "appVersion": .null]))
+            r = try await api.call(
+                .post, "/v1/devices", token: f.agent.token, json: .object(["deviceId": .string(UUID().lowercased), "appVersion": .null]))
             expectError(r, .unprocessableContent, "invalid_field", field: "appVersion", "appVersion: null")
             r = try await api.call(.post, "/v1/entity-types", token: t, json: .object(["id": .null, "name": .string("E")]))
             expectError(r, .unprocessableContent, "invalid_field", field: "id", "entity type id: null")
-            r = try await api.call(.post, "/v1/auth/token", json: .object(["username": .string("root"), "password": .string("root-password"), "deviceId": .null]))
+            r = try await api.call(
+                .post, "/v1/auth/token", json: .object(["username": .string("root"), "password": .string("root-password"), "deviceId": .null]))
             expectError(r, .badRequest, "invalid_field", field: "deviceId", "sign-in deviceId: null")
             // The push envelope: `projectId: null` is not "not given" (schemathesis found it answered 200).
-            r = try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: .object([
-                "batchId": .string(UUID().lowercased), "deviceId": .string(f.agent.device.lowercased), "projectId": .null, "items": .array([]),
-            ]))
+            r = try await api.call(
+                .post, "/v1/sync/push", token: f.agent.token,
+                json: .object([
+                    "batchId": .string(UUID().lowercased), "deviceId": .string(f.agent.device.lowercased), "projectId": .null, "items": .array([]),
+                ]))
             expectError(r, .badRequest, "invalid_request", field: "projectId", "push projectId: null")
             r = try await api.call(.post, "/odk/v1/sessions", json: .object(["email": .null, "password": .string("x")]))
             expectError(r, .badRequest, "invalid_field", field: "email", "Central sign-in email: null")
@@ -207,7 +233,8 @@ struct OpenAPIConformanceTests {
         try await withTestApp { api in
             let f = try await Fixture.make(api)
             let other = UUID()
-            var r = try await api.call(.post, "/v1/accounts", token: f.rootToken, json: .object(["id": .string(other.lowercased), "name": .string("Other")]))
+            var r = try await api.call(
+                .post, "/v1/accounts", token: f.rootToken, json: .object(["id": .string(other.lowercased), "name": .string("Other")]))
             #expect(r.status == .created)
             for path in ["/v1/projects", "/v1/users", "/v1/orgunit-types", "/v1/entity-types", "/v1/forms", "/v1/devices"] {
                 r = try await api.call(.get, "\(path)?accountId=\(other.lowercased)", token: f.admin.token)
@@ -221,7 +248,8 @@ struct OpenAPIConformanceTests {
                 r = try await api.call(.get, "\(path)?accountId=\(UUID().lowercased)", token: f.rootToken)
                 expectError(r, .notFound, "not_found", field: nil, "\(path): the superuser names an account that does not exist")
             }
-            r = try await api.call(.post, "/v1/entity-types?accountId=\(other.lowercased)", token: f.admin.token, json: .object(["name": .string("E")]))
+            r = try await api.call(
+                .post, "/v1/entity-types?accountId=\(other.lowercased)", token: f.admin.token, json: .object(["name": .string("E")]))
             expectError(r, .notFound, "not_found", field: nil, "creating in another account")
             r = try await api.call(.get, "/v1/entity-types?accountId=\(other.lowercased)", token: f.rootToken)
             #expect(r.json["items"]?.arrayValue?.isEmpty == true, "nothing was created in the other account: \(r.text)")
@@ -234,11 +262,14 @@ struct OpenAPIConformanceTests {
     func emptyParameters() async throws {
         try await withTestApp { api in
             let f = try await Fixture.make(api)
-            expectError(try await api.call(.get, "/v1/orgunits/tree?root=", token: f.admin.token), .badRequest, "invalid_request", field: "root", "root=")
-            expectError(try await api.call(.get, "/v1/orgunits/changes?orgUnitId=", token: f.admin.token), .badRequest, "invalid_request",
-                        field: "orgUnitId", "orgUnitId=")
-            expectError(try await api.call(.get, "/v1/orgunits/changes?status=", token: f.admin.token), .badRequest, "invalid_request",
-                        field: "status", "status=")
+            expectError(
+                try await api.call(.get, "/v1/orgunits/tree?root=", token: f.admin.token), .badRequest, "invalid_request", field: "root", "root=")
+            expectError(
+                try await api.call(.get, "/v1/orgunits/changes?orgUnitId=", token: f.admin.token), .badRequest, "invalid_request",
+                field: "orgUnitId", "orgUnitId=")
+            expectError(
+                try await api.call(.get, "/v1/orgunits/changes?status=", token: f.admin.token), .badRequest, "invalid_request",
+                field: "status", "status=")
             #expect(try await api.call(.get, "/v1/orgunits/tree?since=", token: f.admin.token).status == .ok, "an empty since means everything")
         }
     }
@@ -280,15 +311,19 @@ struct OpenAPIConformanceTests {
 
         try await withTestApp { api in
             let f = try await Fixture.make(api)
-            var r = try await api.call(.post, "/v1/users", token: f.admin.token, json: .object([
-                "username": .string("short-pass"), "password": .string("1234567"), "role": .string("agent"),
-            ]))
+            var r = try await api.call(
+                .post, "/v1/users", token: f.admin.token,
+                json: .object([
+                    "username": .string("short-pass"), "password": .string("1234567"), "role": .string("agent"),
+                ]))
             expectError(r, .unprocessableContent, "invalid_field", field: "password", "7-byte password")
             r = try await api.call(.post, "/v1/orgunit-types", token: f.admin.token, json: .object(["name": .string("Deep"), "depth": .number(101)]))
             expectError(r, .unprocessableContent, "invalid_field", field: "depth", "depth 101")
-            r = try await api.call(.post, "/v1/users", token: f.admin.token, json: .object([
-                "username": .string("tab\u{1C}name"), "password": .string("long-enough"), "role": .string("agent"),
-            ]))
+            r = try await api.call(
+                .post, "/v1/users", token: f.admin.token,
+                json: .object([
+                    "username": .string("tab\u{1C}name"), "password": .string("long-enough"), "role": .string("agent"),
+                ]))
             expectError(r, .unprocessableContent, "invalid_field", field: "username", "a separator control character in a username")
             r = try await api.call(.post, "/v1/entity-types", token: f.admin.token, json: .object(["name": .string("\u{1C}")]))
             expectError(r, .unprocessableContent, "invalid_field", field: "name", "a name without a visible character")

@@ -25,7 +25,8 @@ struct OpenRosaTests {
 
     static func submission(instance: String, headName: String, members: String = "2", deprecated: String? = nil) -> [UInt8] {
         let meta = deprecated.map { "<deprecatedID>\($0)</deprecatedID>" } ?? ""
-        return Array("""
+        return Array(
+            """
             <?xml version="1.0"?><data xmlns:jr="http://openrosa.org/javarosa" id="household_survey" version="2026120301">\
             <head_name>\(headName)</head_name><members>\(members)</members><income>120.5</income><photo>house.jpg</photo>\
             <water_source>tap</water_source><assets>radio bike</assets><location>23.81 90.41 10 5</location>\
@@ -57,13 +58,20 @@ struct OpenRosaTests {
             let again = try await api.call(.post, "/v1/forms/xform?projectId=\(f.project.lowercased)", token: admin, raw: xform, headers: xml)
             #expect(again.status == .ok && again.json["created"] == .bool(false), "\(again.text)")
             var changed = xform
-            if let k = changed.firstIndex(of: UInt8(ascii: "H")) { changed[k] = UInt8(ascii: "J") }  // "Household" → "Jousehold": other bytes, same version
-            #expect(try await api.call(.post, "/v1/forms/xform?projectId=\(f.project.lowercased)", token: admin, raw: changed, headers: xml).status == .conflict)
-            #expect(try await api.call(.post, "/v1/forms/xform?projectId=\(f.project.lowercased)", token: f.agent.token, raw: xform, headers: xml).status == .forbidden)
+            // "Household" → "Jousehold": other bytes, same version.
+            if let k = changed.firstIndex(of: UInt8(ascii: "H")) { changed[k] = UInt8(ascii: "J") }
+            #expect(
+                try await api.call(.post, "/v1/forms/xform?projectId=\(f.project.lowercased)", token: admin, raw: changed, headers: xml).status
+                    == .conflict)
+            #expect(
+                try await api.call(.post, "/v1/forms/xform?projectId=\(f.project.lowercased)", token: f.agent.token, raw: xform, headers: xml).status
+                    == .forbidden)
 
-            let app = try await api.call(.post, "/v1/app-users", token: admin, json: .object([
-                "projectId": .string(f.project.lowercased), "orgUnitIds": .array([.string(unit.lowercased)]),
-            ]))
+            let app = try await api.call(
+                .post, "/v1/app-users", token: admin,
+                json: .object([
+                    "projectId": .string(f.project.lowercased), "orgUnitIds": .array([.string(unit.lowercased)]),
+                ]))
             #expect(app.status == .created, "\(app.text)")
             let key = try #require(app.json["key"]?.stringValue)
             let n = try #require(app.json["odkProjectId"]?.numberValue.map { Int($0) })
@@ -93,14 +101,20 @@ struct OpenRosaTests {
             let boundary = "b-\(UUID().lowercased)"
             let form: HTTPFields = [.contentType: "multipart/form-data; boundary=\(boundary)"]
             let photo = Array(repeating: UInt8(0xFF), count: 5000)
-            let first = Self.multipart([("xml_submission_file", "submission.xml", "text/xml", Self.submission(instance: instance, headName: "Rahim")),
-                                        ("*isIncomplete*", nil, "text/plain", Array("yes".utf8))], boundary: boundary)
+            let first = Self.multipart(
+                [
+                    ("xml_submission_file", "submission.xml", "text/xml", Self.submission(instance: instance, headName: "Rahim")),
+                    ("*isIncomplete*", nil, "text/plain", Array("yes".utf8)),
+                ], boundary: boundary)
             let r1 = try await api.call(.post, "\(base)/submission?deviceID=collect%3Aphone-1", raw: first, headers: form)
             #expect(r1.status == .created, "\(r1.text)")
             #expect(r1.text.contains("<OpenRosaResponse"))
             #expect(try await VersionedSyncTests.pullAll(api, admin).first { $0["id"] == .string(record) } == nil, "written before its photo arrived")
-            let second = Self.multipart([("xml_submission_file", "submission.xml", "text/xml", Self.submission(instance: instance, headName: "Rahim")),
-                                         ("house.jpg", "house.jpg", "image/jpeg", photo)], boundary: boundary)
+            let second = Self.multipart(
+                [
+                    ("xml_submission_file", "submission.xml", "text/xml", Self.submission(instance: instance, headName: "Rahim")),
+                    ("house.jpg", "house.jpg", "image/jpeg", photo),
+                ], boundary: boundary)
             let r2 = try await api.call(.post, "\(base)/submission?deviceID=collect%3Aphone-1", raw: second, headers: form)
             #expect(r2.status == .created, "\(r2.text)")
             var pulled = try #require(try await VersionedSyncTests.pullAll(api, admin).first { $0["id"] == .string(record) })
@@ -114,16 +128,22 @@ struct OpenRosaTests {
 
             // The same submission again: answered as stored; other XML under its instanceID: 409.
             #expect(try await api.call(.post, "\(base)/submission?deviceID=collect%3Aphone-1", raw: second, headers: form).status == .created)
-            let other = Self.multipart([("xml_submission_file", "submission.xml", "text/xml", Self.submission(instance: instance, headName: "Other"))],
-                                       boundary: boundary)
+            let other = Self.multipart(
+                [("xml_submission_file", "submission.xml", "text/xml", Self.submission(instance: instance, headName: "Other"))],
+                boundary: boundary)
             let clash = try await api.call(.post, "\(base)/submission?deviceID=collect%3Aphone-1", raw: other, headers: form)
             #expect(clash.status == .conflict && clash.text.contains("<OpenRosaResponse"), "\(clash.text)")
 
             // An edit: a new instanceID naming the edited one; the same record, a later write based on it.
             let edit = "uuid:\(UUID().lowercased)"
-            let editBody = Self.multipart([("xml_submission_file", "submission.xml", "text/xml",
-                                            Self.submission(instance: edit, headName: "Rahim Uddin", deprecated: instance)),
-                                           ("house.jpg", "house.jpg", "image/jpeg", photo)], boundary: boundary)
+            let editBody = Self.multipart(
+                [
+                    (
+                        "xml_submission_file", "submission.xml", "text/xml",
+                        Self.submission(instance: edit, headName: "Rahim Uddin", deprecated: instance)
+                    ),
+                    ("house.jpg", "house.jpg", "image/jpeg", photo),
+                ], boundary: boundary)
             let r3 = try await api.call(.post, "\(base)/submission?deviceID=collect%3Aphone-1", raw: editBody, headers: form)
             #expect(r3.status == .created, "\(r3.text)")
             pulled = try #require(try await VersionedSyncTests.pullAll(api, admin).first { $0["id"] == .string(record) })
@@ -133,21 +153,31 @@ struct OpenRosaTests {
             #expect((pulled["version"]?[replica]?.numberValue ?? 0) > (firstVersion[replica]?.numberValue ?? 0))
 
             // Bad input: a clear 4xx, nothing written.
-            let wrongType = Self.multipart([("xml_submission_file", "s.xml", "text/xml",
-                                             Self.submission(instance: "uuid:\(UUID().lowercased)", headName: "X", members: "many"))], boundary: boundary)
+            let wrongType = Self.multipart(
+                [
+                    (
+                        "xml_submission_file", "s.xml", "text/xml",
+                        Self.submission(instance: "uuid:\(UUID().lowercased)", headName: "X", members: "many")
+                    )
+                ], boundary: boundary)
             let r4 = try await api.call(.post, "\(base)/submission", raw: wrongType, headers: form)
             #expect(r4.status == .unprocessableContent, "\(r4.text)")
-            let bomb = Array("""
+            let bomb = Array(
+                """
                 <?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><data id="household_survey">&lol2;</data>
                 """.utf8)
-            let r5 = try await api.call(.post, "\(base)/submission", raw: Self.multipart([("xml_submission_file", "s.xml", "text/xml", bomb)], boundary: boundary),
-                                        headers: form)
+            let r5 = try await api.call(
+                .post, "\(base)/submission", raw: Self.multipart([("xml_submission_file", "s.xml", "text/xml", bomb)], boundary: boundary),
+                headers: form)
             #expect(r5.status == .badRequest, "\(r5.text)")
             let unknownForm = Array(#"<data id="no_such_form" version="1"><meta><instanceID>uuid:x</instanceID></meta></data>"#.utf8)
-            let r6 = try await api.call(.post, "\(base)/submission", raw: Self.multipart([("xml_submission_file", "s.xml", "text/xml", unknownForm)], boundary: boundary),
-                                        headers: form)
+            let r6 = try await api.call(
+                .post, "\(base)/submission", raw: Self.multipart([("xml_submission_file", "s.xml", "text/xml", unknownForm)], boundary: boundary),
+                headers: form)
             #expect(r6.status == .unprocessableContent, "\(r6.text)")
-            #expect(try await api.call(.post, "\(base)/submission", raw: Array("not multipart".utf8), headers: [.contentType: "text/plain"]).status == .badRequest)
+            #expect(
+                try await api.call(.post, "\(base)/submission", raw: Array("not multipart".utf8), headers: [.contentType: "text/plain"]).status
+                    == .badRequest)
             #expect(try await api.call(.get, "/odk/v1/key/fs_not-a-key/projects/\(n)/formList").status == .unauthorized)
         }
     }

@@ -1,5 +1,4 @@
 import FieldSyncCore
-@testable import FieldSyncServer
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -7,6 +6,8 @@ import HummingbirdTesting
 import Logging
 import PostgresNIO
 import Testing
+
+@testable import FieldSyncServer
 
 @Suite("Operations: health, metrics, migrations, outages")
 struct OperationsTests {
@@ -31,7 +32,9 @@ struct OperationsTests {
     @Test("migrations run once even when several servers start at the same time")
     func concurrentMigrations() async throws {
         let url = try await TestDatabase.fresh()
-        let logger = { var l = Logger(label: "test"); l.logLevel = .warning; return l }()
+        let logger = {
+            var l = Logger(label: "test"); l.logLevel = .warning; return l
+        }()
         let client = PostgresClient(configuration: try DatabaseURL.configuration(from: url), backgroundLogger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
@@ -67,12 +70,14 @@ struct OperationsTests {
 
     @Test("the migration splitter keeps quoted semicolons and dollar-quoted bodies whole")
     func statementSplitting() {
-        let sql = "CREATE TABLE a (x text DEFAULT ';'); -- comment; here\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n\nSELECT 2"
-        #expect(Migrator.statements(in: sql) == [
-            "CREATE TABLE a (x text DEFAULT ';')",
-            "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql",
-            "SELECT 2",
-        ])
+        let sql =
+            "CREATE TABLE a (x text DEFAULT ';'); -- comment; here\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n\nSELECT 2"
+        #expect(
+            Migrator.statements(in: sql) == [
+                "CREATE TABLE a (x text DEFAULT ';')",
+                "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql",
+                "SELECT 2",
+            ])
     }
 
     @Test("an unreachable database gives 503 unavailable within the deadline, and readyz says 503")
@@ -129,7 +134,8 @@ struct EmbeddedDatabaseTests {
             _ = try await api.signIn("root", "root-password")
             await embedded.stop()
             let started = ContinuousClock.now
-            let down = try await api.call(.post, "/v1/auth/token", json: .object(["username": .string("root"), "password": .string("root-password")]))
+            let down = try await api.call(
+                .post, "/v1/auth/token", json: .object(["username": .string("root"), "password": .string("root-password")]))
             #expect(down.status == .serviceUnavailable)
             #expect(down.errorCode == "unavailable")
             #expect(ContinuousClock.now - started < .seconds(5))

@@ -16,26 +16,35 @@ struct OrgUnitChangeTests {
             let village = UUID(), household = UUID()
             // The instance comes first in the batch and references the unit proposed after it.
             let type = UUID()
-            _ = try await api.call(.post, "/v1/entity-types?accountId=\(w.f.account.lowercased)", token: w.f.rootToken,
-                                   json: .object(["id": .string(type.lowercased), "name": .string("Household")]))
+            _ = try await api.call(
+                .post, "/v1/entity-types?accountId=\(w.f.account.lowercased)", token: w.f.rootToken,
+                json: .object(["id": .string(type.lowercased), "name": .string("Household")]))
             let entity: JSONValue = .object([
                 "kind": .string("entity"), "id": .string(household.lowercased), "replica": .string(w.agent.device.lowercased), "counter": .number(1),
                 "editedAt": .string("2026-11-20T08:00:00.000Z"), "changes": .object(["name": .string("Amina")]),
                 "entityTypeId": .string(type.lowercased), "orgUnitId": .string(village.lowercased),
             ])
-            let results = try await w.push(api, w.agent, [
-                entity,
-                w.unitItem(village, by: w.agent, counter: 2, ["name": .string("Village X"), "parentId": .string(w.a1.lowercased),
-                                                              "location": .object(["type": .string("Point"), "coordinates": .array([.number(0.2), .number(0.2)])])]),
-            ])
+            let results = try await w.push(
+                api, w.agent,
+                [
+                    entity,
+                    w.unitItem(
+                        village, by: w.agent, counter: 2,
+                        [
+                            "name": .string("Village X"), "parentId": .string(w.a1.lowercased),
+                            "location": .object(["type": .string("Point"), "coordinates": .array([.number(0.2), .number(0.2)])]),
+                        ]),
+                ])
             #expect(results[0]["status"] == .string("created"), "the entity may reference the pending unit: \(results[0])")
             #expect(results[1]["status"] == .string("pending"))
             let changeId = try #require(results[1]["changeId"]?.stringValue)
 
             // Not in the merged tree yet; the change is listed for the author and the supervisor of A only.
             #expect(!ids(try await w.tree(api, w.f.admin.token).units).contains(village.lowercased))
-            for (token, expected) in [(w.agent.token, [changeId]), (w.supervisorA.token, [changeId]), (w.supervisorB.token, []),
-                                      (w.agent2.token, []), (w.f.admin.token, [changeId])] {
+            for (token, expected) in [
+                (w.agent.token, [changeId]), (w.supervisorA.token, [changeId]), (w.supervisorB.token, []),
+                (w.agent2.token, []), (w.f.admin.token, [changeId]),
+            ] {
                 let r = try await api.call(.get, "/v1/orgunits/changes?status=pending", token: token)
                 #expect(r.status == .ok)
                 #expect(ids(r.json["items"]?.arrayValue ?? []) == expected, "\(r.text)")
@@ -81,9 +90,11 @@ struct OrgUnitChangeTests {
             #expect(r1[0]["status"] == .string("pending"))
             #expect(r2[0]["status"] == .string("pending"))
             let approve: JSONValue = .object(["decision": .string("approve")])
-            let first = try await api.call(.post, "/v1/orgunits/changes/\(r1[0]["changeId"]!.stringValue!)/review", token: w.supervisorA.token, json: approve)
+            let first = try await api.call(
+                .post, "/v1/orgunits/changes/\(r1[0]["changeId"]!.stringValue!)/review", token: w.supervisorA.token, json: approve)
             #expect(first.json["result"]?["status"] == .string("updated"), "\(first.text)")
-            let second = try await api.call(.post, "/v1/orgunits/changes/\(r2[0]["changeId"]!.stringValue!)/review", token: w.f.admin.token, json: approve)
+            let second = try await api.call(
+                .post, "/v1/orgunits/changes/\(r2[0]["changeId"]!.stringValue!)/review", token: w.f.admin.token, json: approve)
             #expect(second.json["result"]?["status"] == .string("conflict"), "\(second.text)")
 
             let pulled = try await VersionedSyncTests.pullAll(api, w.f.admin.token)
@@ -99,20 +110,25 @@ struct OrgUnitChangeTests {
         try await withTestApp { api in
             let w = try await TreeWorld.make(api)
             let base = try await w.version(api, w.a)
-            let r = try await w.push(api, w.agent, [
-                w.unitItem(w.a, by: w.agent, base: base, ["name": .string("Renamed"), "aliases": .array([.string("Alias A")])]),
-                w.unitItem(w.a1, by: w.agent, ["name": .string("Renamed A1")]),
-            ])
-            let partial = try await api.call(.post, "/v1/orgunits/changes/\(r[0]["changeId"]!.stringValue!)/review", token: w.supervisorA.token,
-                                             json: .object(["decision": .string("approve"), "fields": .array([.string("aliases")])]))
+            let r = try await w.push(
+                api, w.agent,
+                [
+                    w.unitItem(w.a, by: w.agent, base: base, ["name": .string("Renamed"), "aliases": .array([.string("Alias A")])]),
+                    w.unitItem(w.a1, by: w.agent, ["name": .string("Renamed A1")]),
+                ])
+            let partial = try await api.call(
+                .post, "/v1/orgunits/changes/\(r[0]["changeId"]!.stringValue!)/review", token: w.supervisorA.token,
+                json: .object(["decision": .string("approve"), "fields": .array([.string("aliases")])]))
             #expect(partial.status == .ok, "\(partial.text)")
             #expect(partial.json["approvedFields"] == .array([.string("aliases")]))
-            let bad = try await api.call(.post, "/v1/orgunits/changes/\(r[1]["changeId"]!.stringValue!)/review", token: w.supervisorA.token,
-                                         json: .object(["decision": .string("approve"), "fields": .array([.string("geometry")])]))
+            let bad = try await api.call(
+                .post, "/v1/orgunits/changes/\(r[1]["changeId"]!.stringValue!)/review", token: w.supervisorA.token,
+                json: .object(["decision": .string("approve"), "fields": .array([.string("geometry")])]))
             #expect(bad.status == .unprocessableContent)
             #expect(bad.errorField == "fields[0]")
-            let rejected = try await api.call(.post, "/v1/orgunits/changes/\(r[1]["changeId"]!.stringValue!)/review", token: w.supervisorA.token,
-                                              json: .object(["decision": .string("reject"), "comment": .string("wrong spelling")]))
+            let rejected = try await api.call(
+                .post, "/v1/orgunits/changes/\(r[1]["changeId"]!.stringValue!)/review", token: w.supervisorA.token,
+                json: .object(["decision": .string("reject"), "comment": .string("wrong spelling")]))
             #expect(rejected.json["status"] == .string("rejected"))
 
             let units = try await w.tree(api, w.f.admin.token, "?geometry=none").units
@@ -129,10 +145,12 @@ struct OrgUnitChangeTests {
             let w = try await TreeWorld.make(api)
             let id = UUID()
             let r = try await w.push(api, w.agent, [w.unitItem(id, by: w.agent, ["name": .string("Ghost"), "parentId": .string(w.a.lowercased)])])
-            _ = try await api.call(.post, "/v1/orgunits/changes/\(r[0]["changeId"]!.stringValue!)/review", token: w.supervisorA.token,
-                                   json: .object(["decision": .string("reject")]))
+            _ = try await api.call(
+                .post, "/v1/orgunits/changes/\(r[0]["changeId"]!.stringValue!)/review", token: w.supervisorA.token,
+                json: .object(["decision": .string("reject")]))
             #expect(!ids(try await w.tree(api, w.f.admin.token).units).contains(id.lowercased))
-            let again = try await w.push(api, w.agent, [w.unitItem(id, by: w.agent, counter: 2, base: [w.agent.device.lowercased: 1], ["name": .string("Ghost 2")])])
+            let again = try await w.push(
+                api, w.agent, [w.unitItem(id, by: w.agent, counter: 2, base: [w.agent.device.lowercased: 1], ["name": .string("Ghost 2")])])
             #expect(again[0]["status"] == .string("rejected"))
         }
     }
@@ -141,22 +159,34 @@ struct OrgUnitChangeTests {
     func proposalChecks() async throws {
         try await withTestApp { api in
             let w = try await TreeWorld.make(api)
-            let open: JSONValue = .object(["type": .string("Polygon"), "coordinates": .array([.array([
-                .array([.number(0), .number(0)]), .array([.number(1), .number(0)]), .array([.number(1), .number(1)])])])])
-            let good = w.unitItem(UUID(), by: w.agent, counter: 9, ["name": .string("Fine"), "parentId": .string(w.a.lowercased)])
-            let results = try await w.push(api, w.agent, [
-                w.unitItem(w.b, by: w.agent, ["name": .string("Mine now")]),
-                w.unitItem(UUID(), by: w.agent, counter: 2, ["name": .string("Under B"), "parentId": .string(w.b.lowercased)]),
-                w.unitItem(UUID(), by: w.agent, counter: 3, ["name": .string("Lost"), "parentId": .string(UUID().lowercased)]),
-                w.unitItem(UUID(), by: w.agent, counter: 4, ["name": .string("Open ring"), "parentId": .string(w.a.lowercased), "geometry": open]),
-                w.unitItem(w.a, by: w.agent, counter: 5, ["parentId": .string(w.a1.lowercased)]),
-                w.unitItem(UUID(), by: w.agent, counter: 6, ["name": .string("No parent")]),
-                w.unitItem(w.a, by: w.agent, counter: 7, ["colour": .string("red")]),
-                good,
+            let open: JSONValue = .object([
+                "type": .string("Polygon"),
+                "coordinates": .array([
+                    .array([
+                        .array([.number(0), .number(0)]), .array([.number(1), .number(0)]), .array([.number(1), .number(1)]),
+                    ])
+                ]),
             ])
+            let good = w.unitItem(UUID(), by: w.agent, counter: 9, ["name": .string("Fine"), "parentId": .string(w.a.lowercased)])
+            let results = try await w.push(
+                api, w.agent,
+                [
+                    w.unitItem(w.b, by: w.agent, ["name": .string("Mine now")]),
+                    w.unitItem(UUID(), by: w.agent, counter: 2, ["name": .string("Under B"), "parentId": .string(w.b.lowercased)]),
+                    w.unitItem(UUID(), by: w.agent, counter: 3, ["name": .string("Lost"), "parentId": .string(UUID().lowercased)]),
+                    w.unitItem(
+                        UUID(), by: w.agent, counter: 4, ["name": .string("Open ring"), "parentId": .string(w.a.lowercased), "geometry": open]),
+                    w.unitItem(w.a, by: w.agent, counter: 5, ["parentId": .string(w.a1.lowercased)]),
+                    w.unitItem(UUID(), by: w.agent, counter: 6, ["name": .string("No parent")]),
+                    w.unitItem(w.a, by: w.agent, counter: 7, ["colour": .string("red")]),
+                    good,
+                ])
             let codes = results.map { $0["error"]?["code"]?.stringValue ?? $0["status"]?.stringValue ?? "?" }
-            #expect(codes == ["forbidden", "forbidden_reference", "unknown_reference", "invalid_geometry", "invalid_parent",
-                              "invalid_field", "invalid_field", "pending"], "\(results)")
+            #expect(
+                codes == [
+                    "forbidden", "forbidden_reference", "unknown_reference", "invalid_geometry", "invalid_parent",
+                    "invalid_field", "invalid_field", "pending",
+                ], "\(results)")
             #expect(results[3]["error"]?["field"] == .string("items[3].changes.geometry"))
             // The same proposal sent again (a retried batch with a new id) is the same change request.
             let again = try await w.push(api, w.agent, [good])
@@ -188,8 +218,13 @@ struct OrgUnitChangeTests {
 
             // B under A1 (now its descendant) is refused, and nothing moved.
             let baseB = try await w.version(api, w.b)
-            r = try await w.push(api, w.f.admin, [w.unitItem(w.b, by: w.f.admin, counter: 2, base: baseB,
-                                                             ["parentId": .string(w.a1.lowercased)])])
+            r = try await w.push(
+                api, w.f.admin,
+                [
+                    w.unitItem(
+                        w.b, by: w.f.admin, counter: 2, base: baseB,
+                        ["parentId": .string(w.a1.lowercased)])
+                ])
             #expect(r[0]["error"]?["code"] == .string("invalid_parent"), "\(r)")
             let after = try await w.tree(api, w.f.admin.token, "?geometry=none").units
             #expect(after.first { $0["id"] == .string(w.b.lowercased) }?["path"] == .array([w.country, w.b].map { .string($0.lowercased) }))
@@ -201,8 +236,12 @@ struct OrgUnitChangeTests {
         try await withTestApp { api in
             let w = try await TreeWorld.make(api)
             let q = "?accountId=\(w.f.account.lowercased)"
-            var r = try await api.call(.post, "/v1/forms" + q, token: w.f.rootToken, json: .object([
-                "formId": .string("visit"), "name": .string("Visit"), "version": .string("1"), "projectIds": .array([.string(w.f.project.lowercased)])]))
+            var r = try await api.call(
+                .post, "/v1/forms" + q, token: w.f.rootToken,
+                json: .object([
+                    "formId": .string("visit"), "name": .string("Visit"), "version": .string("1"),
+                    "projectIds": .array([.string(w.f.project.lowercased)]),
+                ]))
             #expect(r.status == .created, "\(r.text)")
             func instance(_ counter: Int64, _ lon: Double, _ lat: Double) -> JSONValue {
                 .object([

@@ -61,22 +61,32 @@ struct OrgUnitImportTests {
             let f = try await Fixture.make(api)
             let a = UUID(), b = UUID(), c = UUID()
             func unit(_ id: UUID, parent: UUID?, geometry: JSONValue? = nil, type: UUID? = nil) -> JSONValue {
-                var o: [String: JSONValue] = ["id": .string(id.lowercased), "name": .string("U \(id.uuidString.prefix(4))"),
-                                              "parentId": parent.map { .string($0.lowercased) } ?? .null]
+                var o: [String: JSONValue] = [
+                    "id": .string(id.lowercased), "name": .string("U \(id.uuidString.prefix(4))"),
+                    "parentId": parent.map { .string($0.lowercased) } ?? .null,
+                ]
                 if let geometry { o["geometry"] = geometry }
                 if let type { o["orgUnitTypeId"] = .string(type.lowercased) }
                 return .object(o)
             }
             let url = "/v1/orgunits/import?accountId=\(f.account.lowercased)"
-            let cycle = try await api.call(.post, url, token: f.rootToken, json: .array([unit(a, parent: c), unit(b, parent: a), unit(c, parent: b)]))
+            let cycle = try await api.call(
+                .post, url, token: f.rootToken, json: .array([unit(a, parent: c), unit(b, parent: a), unit(c, parent: b)]))
             #expect(cycle.status == .unprocessableContent)
             #expect(cycle.errorCode == "invalid_parent")
             let unknown = try await api.call(.post, url, token: f.rootToken, json: .array([unit(a, parent: nil), unit(b, parent: UUID())]))
             #expect(unknown.errorCode == "unknown_reference")
             #expect(unknown.errorField == "items[1].parentId")
-            let triangle: JSONValue = .object(["type": .string("Polygon"), "coordinates": .array([.array([
-                .array([.number(0), .number(0)]), .array([.number(1), .number(0)]), .array([.number(0), .number(0)])])])])
-            let bad = try await api.call(.post, url, token: f.rootToken, json: .array([unit(a, parent: nil), unit(b, parent: a, geometry: triangle)]))
+            let triangle: JSONValue = .object([
+                "type": .string("Polygon"),
+                "coordinates": .array([
+                    .array([
+                        .array([.number(0), .number(0)]), .array([.number(1), .number(0)]), .array([.number(0), .number(0)]),
+                    ])
+                ]),
+            ])
+            let bad = try await api.call(
+                .post, url, token: f.rootToken, json: .array([unit(a, parent: nil), unit(b, parent: a, geometry: triangle)]))
             #expect(bad.errorCode == "invalid_geometry")
             #expect(bad.errorField == "items[1].geometry")
             let noType = try await api.call(.post, url, token: f.rootToken, json: .array([unit(a, parent: nil, type: UUID())]))

@@ -10,10 +10,12 @@ struct PositionSyncTests {
     func pushThenPull() async throws {
         try await withTestApp { api in
             let f = try await Fixture.make(api)
-            let withAltitude = positionItem(id: UUID(), at: 1_763_626_530_123, lon: 90.1, lat: 23.5, alt: 12.5, accuracy: 3.25, transport: "motorbike")
+            let withAltitude = positionItem(
+                id: UUID(), at: 1_763_626_530_123, lon: 90.1, lat: 23.5, alt: 12.5, accuracy: 3.25, transport: "motorbike")
             let plain = positionItem(id: UUID(), at: 1_763_626_535_001, lon: -0.5, lat: 51.25, accuracy: nil, transport: nil)
-            let r = try await api.call(.post, "/v1/sync/push", token: f.agent.token,
-                                       json: pushBody(device: f.agent.device, items: [withAltitude, plain]))
+            let r = try await api.call(
+                .post, "/v1/sync/push", token: f.agent.token,
+                json: pushBody(device: f.agent.device, items: [withAltitude, plain]))
             #expect(r.status == .ok)
             let results = r.json["results"]?.arrayValue ?? []
             #expect(results.map { $0["status"]?.stringValue } == ["created", "created"])
@@ -47,35 +49,43 @@ struct PositionSyncTests {
         }
     }
 
-    @Test("a replayed batch gets the first answer, in any key order; the same batchId with other items is 409; the same ids in a new batch are unchanged")
+    @Test(
+        "a replayed batch gets the first answer, in any key order; the same batchId with other items is 409; the same ids in a new batch are unchanged"
+    )
     func idempotency() async throws {
         try await withTestApp { api in
             let f = try await Fixture.make(api)
             let items = (0..<5).map { k in positionItem(at: 1_763_626_530_000 + Int64(k) * 1000) }
             let batch = UUID()
-            let first = try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: pushBody(batch: batch, device: f.agent.device, items: items))
-            let replay = try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: pushBody(batch: batch, device: f.agent.device, items: items))
+            let first = try await api.call(
+                .post, "/v1/sync/push", token: f.agent.token, json: pushBody(batch: batch, device: f.agent.device, items: items))
+            let replay = try await api.call(
+                .post, "/v1/sync/push", token: f.agent.token, json: pushBody(batch: batch, device: f.agent.device, items: items))
             #expect(first.status == .ok && replay.status == .ok)
             #expect(first.json["results"] == replay.json["results"])
             #expect(replay.json["batchId"] == .string(batch.lowercased))
             #expect(first.json["results"]?.arrayValue?.allSatisfy { $0["status"] == .string("created") } == true)
             // The same batch written again in another key order and spacing is still a replay.
-            let reordered = try await api.call(.post, "/v1/sync/push", token: f.agent.token,
-                                               raw: Array(Self.reversedKeys(pushBody(batch: batch, device: f.agent.device, items: items)).utf8))
+            let reordered = try await api.call(
+                .post, "/v1/sync/push", token: f.agent.token,
+                raw: Array(Self.reversedKeys(pushBody(batch: batch, device: f.agent.device, items: items)).utf8))
             #expect(reordered.status == .ok && reordered.json["results"] == first.json["results"], "\(reordered.text)")
             // The same batchId with other items is another batch: refused, never answered with
             // the first batch's results (its items would be dropped unseen).
-            let other = try await api.call(.post, "/v1/sync/push", token: f.agent.token,
-                                           json: pushBody(batch: batch, device: f.agent.device, items: Array(items.dropLast()) + [positionItem()]))
+            let other = try await api.call(
+                .post, "/v1/sync/push", token: f.agent.token,
+                json: pushBody(batch: batch, device: f.agent.device, items: Array(items.dropLast()) + [positionItem()]))
             #expect(other.status == .conflict && other.errorCode == "batch_id_taken", "\(other.text)")
 
             // Same items, new batch, plus an item repeated inside the batch.
-            let again = try await api.call(.post, "/v1/sync/push", token: f.agent.token,
-                                           json: pushBody(device: f.agent.device, items: items + [items[0]]))
+            let again = try await api.call(
+                .post, "/v1/sync/push", token: f.agent.token,
+                json: pushBody(device: f.agent.device, items: items + [items[0]]))
             #expect(again.json["results"]?.arrayValue?.map { $0["status"]?.stringValue } == Array(repeating: "unchanged", count: 6))
             let fresh = positionItem()
-            let dup = try await api.call(.post, "/v1/sync/push", token: f.agent.token,
-                                         json: pushBody(device: f.agent.device, items: [fresh, fresh]))
+            let dup = try await api.call(
+                .post, "/v1/sync/push", token: f.agent.token,
+                json: pushBody(device: f.agent.device, items: [fresh, fresh]))
             #expect(dup.json["results"]?.arrayValue?.map { $0["status"]?.stringValue } == ["created", "unchanged"])
 
             // The feed boundary may lag one pull behind a transaction of another test's
@@ -121,8 +131,10 @@ struct PositionSyncTests {
             var negativeAccuracy = positionItem().objectValue!
             negativeAccuracy["accuracy"] = .number(-1)
             let unknownKind: JSONValue = .object(["kind": .string("spaceship"), "id": .string(UUID().lowercased)])
-            let items: [JSONValue] = [good, .object(noMillis), .object(badLon), .object(badLat), .object(notPoint), .object(badId),
-                                      .object(noTime), .object(negativeAccuracy), unknownKind, .string("not an object")]
+            let items: [JSONValue] = [
+                good, .object(noMillis), .object(badLon), .object(badLat), .object(notPoint), .object(badId),
+                .object(noTime), .object(negativeAccuracy), unknownKind, .string("not an object"),
+            ]
             let r = try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: pushBody(device: f.agent.device, items: items))
             #expect(r.status == .ok)
             let results = try #require(r.json["results"]?.arrayValue)
@@ -156,24 +168,45 @@ struct PositionSyncTests {
                 #expect(r.json["error"]?["message"]?.stringValue?.isEmpty == false, note)
             }
             let t = f.agent.token
-            expectError(try await api.call(.post, "/v1/sync/push", token: t, raw: Array("{\"batchId\":".utf8)), .badRequest, "invalid_json", "truncated")
+            expectError(
+                try await api.call(.post, "/v1/sync/push", token: t, raw: Array("{\"batchId\":".utf8)), .badRequest, "invalid_json", "truncated")
             expectError(try await api.call(.post, "/v1/sync/push", token: t, raw: Array("{\"a\":NaN}".utf8)), .badRequest, "invalid_json", "NaN")
-            expectError(try await api.call(.post, "/v1/sync/push", token: t, raw: Array("{\"a\":-Infinity}".utf8)), .badRequest, "invalid_json", "Infinity")
-            expectError(try await api.call(.post, "/v1/sync/push", token: t, raw: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D]), .badRequest, "invalid_json", "bad UTF-8")
+            expectError(
+                try await api.call(.post, "/v1/sync/push", token: t, raw: Array("{\"a\":-Infinity}".utf8)), .badRequest, "invalid_json", "Infinity")
+            expectError(
+                try await api.call(.post, "/v1/sync/push", token: t, raw: [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D]), .badRequest,
+                "invalid_json", "bad UTF-8")
             let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
             expectError(try await api.call(.post, "/v1/sync/push", token: t, raw: Array(deep.utf8)), .badRequest, "invalid_json", "depth 65")
-            expectError(try await api.call(.post, "/v1/sync/push", token: t, json: .object(["deviceId": .string(f.agent.device.lowercased), "items": .array([])])),
-                        .badRequest, "invalid_request", "no batchId")
-            let missing = try await api.call(.post, "/v1/sync/push", token: t, json: .object(["batchId": .string(UUID().lowercased), "deviceId": .string(f.agent.device.lowercased)]))
+            expectError(
+                try await api.call(
+                    .post, "/v1/sync/push", token: t, json: .object(["deviceId": .string(f.agent.device.lowercased), "items": .array([])])),
+                .badRequest, "invalid_request", "no batchId")
+            let missing = try await api.call(
+                .post, "/v1/sync/push", token: t,
+                json: .object(["batchId": .string(UUID().lowercased), "deviceId": .string(f.agent.device.lowercased)]))
             expectError(missing, .badRequest, "invalid_request", "no items")
             #expect(missing.errorField == "items")
             let big = (0..<600).map { _ in positionItem() }
-            expectError(try await api.call(.post, "/v1/sync/push", token: t, json: pushBody(device: f.agent.device, items: big)), .contentTooLarge, "too_large", "body over the limit")
-            expectError(try await api.call(.post, "/v1/sync/push", json: pushBody(device: f.agent.device, items: [positionItem()])), .unauthorized, "unauthorized", "no token")
-            expectError(try await api.call(.post, "/v1/sync/push", token: "fs_wrong", json: pushBody(device: f.agent.device, items: [positionItem()])), .unauthorized, "unauthorized", "bad token")
-            expectError(try await api.call(.post, "/v1/sync/push", token: t, json: pushBody(device: UUID(), items: [positionItem()])), .forbidden, "forbidden", "unregistered device")
-            expectError(try await api.call(.post, "/v1/sync/push", token: t, json: pushBody(device: f.admin.device, items: [positionItem()])), .forbidden, "forbidden", "someone else's device")
-            expectError(try await api.call(.post, "/v1/sync/push", token: t, json: pushBody(device: f.agent.device, project: UUID(), items: [positionItem()])), .notFound, "not_found", "unknown project")
+            expectError(
+                try await api.call(.post, "/v1/sync/push", token: t, json: pushBody(device: f.agent.device, items: big)), .contentTooLarge,
+                "too_large", "body over the limit")
+            expectError(
+                try await api.call(.post, "/v1/sync/push", json: pushBody(device: f.agent.device, items: [positionItem()])), .unauthorized,
+                "unauthorized", "no token")
+            expectError(
+                try await api.call(.post, "/v1/sync/push", token: "fs_wrong", json: pushBody(device: f.agent.device, items: [positionItem()])),
+                .unauthorized, "unauthorized", "bad token")
+            expectError(
+                try await api.call(.post, "/v1/sync/push", token: t, json: pushBody(device: UUID(), items: [positionItem()])), .forbidden,
+                "forbidden", "unregistered device")
+            expectError(
+                try await api.call(.post, "/v1/sync/push", token: t, json: pushBody(device: f.admin.device, items: [positionItem()])), .forbidden,
+                "forbidden", "someone else's device")
+            expectError(
+                try await api.call(
+                    .post, "/v1/sync/push", token: t, json: pushBody(device: f.agent.device, project: UUID(), items: [positionItem()])), .notFound,
+                "not_found", "unknown project")
             expectError(try await api.call(.get, "/v1/sync/pull?limit=0", token: t), .badRequest, "invalid_request", "limit 0")
             expectError(try await api.call(.get, "/v1/sync/pull?limit=1001", token: t), .badRequest, "invalid_request", "limit 1001")
             expectError(try await api.call(.get, "/v1/sync/pull?cursor=garbage", token: t), .badRequest, "invalid_request", "bad cursor")
@@ -215,7 +248,8 @@ struct PositionSyncTests {
         try await withTestApp { api in
             let f = try await Fixture.make(api)
             _ = try await api.call(.post, "/v1/sync/push", token: f.agent.token, json: pushBody(device: f.agent.device, items: [positionItem()]))
-            _ = try await api.call(.post, "/v1/sync/push", token: f.admin.token, json: pushBody(device: f.admin.device, items: [positionItem(), positionItem()]))
+            _ = try await api.call(
+                .post, "/v1/sync/push", token: f.admin.token, json: pushBody(device: f.admin.device, items: [positionItem(), positionItem()]))
             let agent = try await api.call(.get, "/v1/sync/pull", token: f.agent.token)
             #expect(agent.json["changes"]?.arrayValue?.count == 1)
             let admin = try await api.call(.get, "/v1/sync/pull", token: f.admin.token)

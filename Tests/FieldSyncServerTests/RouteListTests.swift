@@ -1,10 +1,11 @@
-@testable import FieldSyncServer
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import PostgresNIO
 import Testing
+
+@testable import FieldSyncServer
 
 /// The routes the server answers are the operations `Schemas/openapi.yaml` documents, and the
 /// scope matrix (``ScopeMatrixTests``) sends a request to every one of them (issue 13).
@@ -22,7 +23,9 @@ struct RouteListTests {
 
         init(method: String, template: String) {
             self.method = method.uppercased()
-            self.path = "/" + template.split(separator: "/").map { $0.hasPrefix("{") || $0.hasPrefix(":") ? "{}" : String($0) }
+            self.path =
+                "/"
+                + template.split(separator: "/").map { $0.hasPrefix("{") || $0.hasPrefix(":") ? "{}" : String($0) }
                 .joined(separator: "/")
         }
 
@@ -159,8 +162,9 @@ struct RouteListTests {
         try await withTestApp(databaseURL: url) { api in
             let w = try await ScopeWorld.make(api, databaseURL: url)
             // Change ids only fill the review path here: the rows are listed, not sent.
-            let p = ScopeMatrixTests.Proposals(inside: UUID().lowercased, outside: UUID().lowercased, other: UUID().lowercased,
-                                               insideName: "in", outsideName: "out")
+            let p = ScopeMatrixTests.Proposals(
+                inside: UUID().lowercased, outside: UUID().lowercased, other: UUID().lowercased,
+                insideName: "in", outsideName: "out")
             let rows = ScopeMatrixTests.allRows(w, p)
             var covered: Set<Route> = []
             var anonymous: Set<Route> = []
@@ -181,8 +185,10 @@ struct RouteListTests {
 
     @Test("a request path finds its route as the router does: a constant beats a capture")
     func routeMatching() {
-        let routes = [Route(method: "GET", template: "/v1/users/me"), Route(method: "GET", template: "/v1/users/:id"),
-                      Route(method: "PATCH", template: "/v1/users/{id}")]
+        let routes = [
+            Route(method: "GET", template: "/v1/users/me"), Route(method: "GET", template: "/v1/users/:id"),
+            Route(method: "PATCH", template: "/v1/users/{id}"),
+        ]
         #expect(Self.route(serving: "GET", "/v1/users/me", among: routes)?.path == "/v1/users/me")
         #expect(Self.route(serving: "GET", "/v1/users/abc?x=1", among: routes)?.path == "/v1/users/{}")
         #expect(Self.route(serving: "PATCH", "/v1/users/me", among: routes)?.path == "/v1/users/{}")

@@ -1,9 +1,10 @@
 import FieldSyncCore
-@testable import FieldSyncServer
 import Foundation
 import HTTPTypes
 import PostgresNIO
 import Testing
+
+@testable import FieldSyncServer
 
 /// Every endpoint × role × own/other account × in/out of the caller's subtree (issue #5).
 ///
@@ -30,43 +31,55 @@ struct ScopeMatrixTests {
         /// Strings the answer must hold, and must not hold (besides the leak search).
         var has: [String] = []
         var lacks: [String] = []
-        init(_ who: Who, _ method: HTTPRequest.Method, _ path: String, _ body: String? = nil, _ expect: Int,
-             code: String? = nil, other: String? = nil, has: [String] = [], lacks: [String] = []) {
-            (self.who, self.method, self.path, self.body, self.expect, self.code, self.other, self.has, self.lacks) = (who, method, path, body, expect, code, other, has, lacks)
+        init(
+            _ who: Who, _ method: HTTPRequest.Method, _ path: String, _ body: String? = nil, _ expect: Int,
+            code: String? = nil, other: String? = nil, has: [String] = [], lacks: [String] = []
+        ) {
+            (self.who, self.method, self.path, self.body, self.expect, self.code, self.other, self.has, self.lacks) = (
+                who, method, path, body, expect, code, other, has, lacks
+            )
         }
     }
 
     /// Every route of the server that needs a token (from the routers in Controllers/*.swift).
     static func securedEndpoints(_ a: ScopeWorld.Side) -> [(HTTPRequest.Method, String)] {
-        [(.delete, "/v1/auth/token"), (.get, "/v1/users/me"), (.post, "/v1/accounts"), (.get, "/v1/accounts"),
-         (.post, "/v1/projects"), (.get, "/v1/projects"), (.post, "/v1/users"), (.get, "/v1/users"), (.patch, "/v1/users/\(a.agent2.id.lowercased)"),
-         (.post, "/v1/devices"), (.get, "/v1/devices"), (.post, "/v1/orgunit-types"), (.get, "/v1/orgunit-types"),
-         (.post, "/v1/entity-types"), (.get, "/v1/entity-types"), (.post, "/v1/forms"), (.get, "/v1/forms"),
-         (.post, "/v1/forms/\(a.form.lowercased)/versions"), (.get, "/v1/forms/\(a.form.lowercased)/versions"),
-         (.post, "/v1/orgunits/import"), (.post, "/v1/sync/push"), (.get, "/v1/sync/pull"),
-         (.get, "/v1/conflicts"), (.post, "/v1/conflicts/entity/\(a.eIn.lowercased)/resolve"),
-         (.put, "/v1/attachments/\(a.sha)"), (.head, "/v1/attachments/\(a.sha)"),
-         (.get, "/v1/orgunits/tree"), (.get, "/v1/orgunits/changes"), (.post, "/v1/orgunits/changes/\(UUID().lowercased)/review"),
-         (.get, "/v1/orgunits/\(a.d1.lowercased)/summary"), (.post, "/v1/forms/xform?projectId=\(a.project.lowercased)"),
-         (.post, "/v1/app-users"),
-         (.get, "/odk/v1/users/current"), (.get, "/odk/v1/projects"), (.get, "/odk/v1/projects/1"), (.get, "/odk/v1/projects/1/forms"), (.get, "/odk/v1/projects/1/datasets"),
-         (.get, "/odk/v1/projects/1/forms/f"), (.get, "/odk/v1/projects/1/forms/f/submissions"), (.post, "/odk/v1/projects/1/forms/f/submissions"),
-         (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1"), (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments"),
-         (.get, "/odk/v1/projects/1/datasets/d"), (.post, "/odk/v1/projects/1/datasets/d/properties"),
-         (.get, "/odk/v1/projects/1/datasets/d/entities"), (.post, "/odk/v1/projects/1/datasets/d/entities"),
-         (.get, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"), (.patch, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"),
-         (.delete, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"),
-         (.post, "/odk/v1/projects/1/forms"), (.post, "/odk/v1/projects/1/forms/f/draft"), (.post, "/odk/v1/projects/1/forms/f/draft/attachments/a.csv"),
-         (.post, "/odk/v1/projects/1/forms/f/draft/publish"), (.get, "/odk/v1/projects/1/forms/f.svc/Submissions"),
-         (.get, "/odk/v1/projects/1/datasets/d.svc/Entities"),
-         (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments/a.jpg"), (.post, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments/a.jpg")]
+        [
+            (.delete, "/v1/auth/token"), (.get, "/v1/users/me"), (.post, "/v1/accounts"), (.get, "/v1/accounts"),
+            (.post, "/v1/projects"), (.get, "/v1/projects"), (.post, "/v1/users"), (.get, "/v1/users"),
+            (.patch, "/v1/users/\(a.agent2.id.lowercased)"),
+            (.post, "/v1/devices"), (.get, "/v1/devices"), (.post, "/v1/orgunit-types"), (.get, "/v1/orgunit-types"),
+            (.post, "/v1/entity-types"), (.get, "/v1/entity-types"), (.post, "/v1/forms"), (.get, "/v1/forms"),
+            (.post, "/v1/forms/\(a.form.lowercased)/versions"), (.get, "/v1/forms/\(a.form.lowercased)/versions"),
+            (.post, "/v1/orgunits/import"), (.post, "/v1/sync/push"), (.get, "/v1/sync/pull"),
+            (.get, "/v1/conflicts"), (.post, "/v1/conflicts/entity/\(a.eIn.lowercased)/resolve"),
+            (.put, "/v1/attachments/\(a.sha)"), (.head, "/v1/attachments/\(a.sha)"),
+            (.get, "/v1/orgunits/tree"), (.get, "/v1/orgunits/changes"), (.post, "/v1/orgunits/changes/\(UUID().lowercased)/review"),
+            (.get, "/v1/orgunits/\(a.d1.lowercased)/summary"), (.post, "/v1/forms/xform?projectId=\(a.project.lowercased)"),
+            (.post, "/v1/app-users"),
+            (.get, "/odk/v1/users/current"), (.get, "/odk/v1/projects"), (.get, "/odk/v1/projects/1"), (.get, "/odk/v1/projects/1/forms"),
+            (.get, "/odk/v1/projects/1/datasets"),
+            (.get, "/odk/v1/projects/1/forms/f"), (.get, "/odk/v1/projects/1/forms/f/submissions"), (.post, "/odk/v1/projects/1/forms/f/submissions"),
+            (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1"), (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments"),
+            (.get, "/odk/v1/projects/1/datasets/d"), (.post, "/odk/v1/projects/1/datasets/d/properties"),
+            (.get, "/odk/v1/projects/1/datasets/d/entities"), (.post, "/odk/v1/projects/1/datasets/d/entities"),
+            (.get, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"),
+            (.patch, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"),
+            (.delete, "/odk/v1/projects/1/datasets/d/entities/\(UUID().lowercased)"),
+            (.post, "/odk/v1/projects/1/forms"), (.post, "/odk/v1/projects/1/forms/f/draft"),
+            (.post, "/odk/v1/projects/1/forms/f/draft/attachments/a.csv"),
+            (.post, "/odk/v1/projects/1/forms/f/draft/publish"), (.get, "/odk/v1/projects/1/forms/f.svc/Submissions"),
+            (.get, "/odk/v1/projects/1/datasets/d.svc/Entities"),
+            (.get, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments/a.jpg"),
+            (.post, "/odk/v1/projects/1/forms/f/submissions/uuid:1/attachments/a.jpg"),
+        ]
     }
 
     /// Org-unit proposals pushed before the rows run: the agent's under V1, agent2's under V2, one in B.
     struct Proposals: Sendable { let inside: String, outside: String, other: String, insideName: String, outsideName: String }
 
     static func propose(_ w: ScopeWorld, _ m: ScopeWorld.Member, under parent: UUID, name: String) async throws -> String {
-        let item = #"{"kind":"orgUnit","id":"\#(UUID().lowercased)","replica":"\#(m.device.lowercased)","counter":1,"base":{},"editedAt":"2026-11-20T08:15:30.123Z","changes":{"name":"\#(name)","parentId":"\#(parent.lowercased)"}}"#
+        let item =
+            #"{"kind":"orgUnit","id":"\#(UUID().lowercased)","replica":"\#(m.device.lowercased)","counter":1,"base":{},"editedAt":"2026-11-20T08:15:30.123Z","changes":{"name":"\#(name)","parentId":"\#(parent.lowercased)"}}"#
         let r = try await w.api.call(.post, "/v1/sync/push", token: m.token, raw: Array(pushJSON(device: m.device, [item]).utf8))
         guard let id = r.json["results"]?.arrayValue?.first?["changeId"]?.stringValue else { throw TestSetupError("proposal: \(r.text)") }
         return id
@@ -108,7 +121,9 @@ struct ScopeMatrixTests {
         let (a, b) = (w.a, w.b)
         let q = a.q
         func s(_ u: UUID) -> String { u.lowercased }
-        let newUser = { (units: String) in #"{"username":"u\#(UUID().uuidString.prefix(8))","password":"password-x","role":"agent","projectIds":[],"orgUnitIds":[\#(units)]}"# }
+        let newUser = { (units: String) in
+            #"{"username":"u\#(UUID().uuidString.prefix(8))","password":"password-x","role":"agent","projectIds":[],"orgUnitIds":[\#(units)]}"#
+        }
         let resolve = #"{"changes":{"name":"resolved"}}"#
         let position = { (device: UUID, project: UUID?) in pushJSON(device: device, project: project, [JSONWriter.string(positionItem())]) }
         var rows: [Row] = [
@@ -179,7 +194,9 @@ struct ScopeMatrixTests {
             Row(.agent, .post, "/v1/entity-types", #"{"name":"Well"}"#, 403),
             Row(.agent, .get, "/v1/entity-types", nil, 200, has: [s(a.entityType)]),
             Row(.admin, .post, "/v1/forms", #"{"formId":"f2","name":"F2","version":"1","projectIds":["\#(s(a.project))"]}"#, 201),
-            Row(.admin, .post, "/v1/forms", #"{"formId":"f3","name":"F3","version":"1","projectIds":["\#(s(b.project))"]}"#, 422, code: "unknown_reference", other: s(b.project)),
+            Row(
+                .admin, .post, "/v1/forms", #"{"formId":"f3","name":"F3","version":"1","projectIds":["\#(s(b.project))"]}"#, 422,
+                code: "unknown_reference", other: s(b.project)),
             Row(.sup, .post, "/v1/forms", #"{"formId":"f4","name":"F4","version":"1"}"#, 403),
             Row(.agent, .post, "/v1/forms", #"{"formId":"f5","name":"F5","version":"1"}"#, 403),
             Row(.admin, .get, "/v1/forms", nil, 200, has: [s(a.formQ)]),
@@ -195,7 +212,9 @@ struct ScopeMatrixTests {
             Row(.admin, .get, "/v1/forms/\(s(a.formQ))/versions", nil, 200),
             // Org-unit import: admins only; a parent of another account is unknown.
             Row(.admin, .post, "/v1/orgunits/import", #"[{"id":"\#(UUID().lowercased)","name":"hamlet","parentId":"\#(s(a.v1))"}]"#, 201),
-            Row(.admin, .post, "/v1/orgunits/import", #"[{"id":"\#(UUID().lowercased)","name":"hamlet","parentId":"\#(s(b.v1))"}]"#, 422, code: "unknown_reference", other: s(b.v1)),
+            Row(
+                .admin, .post, "/v1/orgunits/import", #"[{"id":"\#(UUID().lowercased)","name":"hamlet","parentId":"\#(s(b.v1))"}]"#, 422,
+                code: "unknown_reference", other: s(b.v1)),
             Row(.sup, .post, "/v1/orgunits/import", #"[{"id":"\#(UUID().lowercased)","name":"hamlet","parentId":"\#(s(a.v1))"}]"#, 403),
             Row(.agent, .post, "/v1/orgunits/import", #"[{"id":"\#(UUID().lowercased)","name":"hamlet","parentId":"\#(s(a.v1))"}]"#, 403),
             // Push: one's own registered device, a project of one's own.
@@ -244,7 +263,8 @@ struct ScopeMatrixTests {
             Row(.agent, .post, "/v1/app-users", appUser, 403),
             Row(.sup, .post, "/v1/app-users", appUser, 403),
             Row(.admin, .post, "/v1/app-users", appUser, 201, has: ["settingsQR", "/odk/v1/key/"]),
-            Row(.admin, .post, "/v1/app-users", #"{"projectId":"\#(s(b.project))","orgUnitIds":["\#(s(a.v1))"]}"#, 422,
+            Row(
+                .admin, .post, "/v1/app-users", #"{"projectId":"\#(s(b.project))","orgUnitIds":["\#(s(a.v1))"]}"#, 422,
                 code: "unknown_reference", other: s(b.project)),
             // ODK Central's REST API (pyodk): integer project ids, the caller's projects only.
             Row(.anon, .post, "/odk/v1/sessions", #"{"email":"nobody-\#(a.mark)","password":"x"}"#, 401, code: "unauthorized"),
@@ -286,7 +306,9 @@ struct ScopeMatrixTests {
             Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities", #"{"label":"","data":{}}"#, 400),
             Row(.agent, .post, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities", #"{"label":"x","data":{"phone":"1"}}"#, 400),
             Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)", nil, 404),
-            Row(.admin, .patch, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)?baseVersion=1", #"{"label":"x"}"#, 404),
+            Row(
+                .admin, .patch, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)?baseVersion=1",
+                #"{"label":"x"}"#, 404),
             Row(.admin, .patch, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)", #"{"label":"x"}"#, 400),
             Row(.admin, .delete, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark)/entities/\(UUID().lowercased)", nil, 404),
             // Central's form uploads (admins) and OData tables.
@@ -302,7 +324,8 @@ struct ScopeMatrixTests {
             Row(.agent, .get, "/odk/v1/projects/\(a.odkProjectQ)/forms/\(a.formKey).svc/Submissions", nil, 403),
             Row(.admin, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey).svc/Submissions", nil, 404),
             Row(.admin, .get, "/odk/v1/projects/\(a.odkProject)/forms/\(a.formKey)/Submissions", nil, 404),
-            Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark).svc/Entities?$count=true", nil, 200,
+            Row(
+                .sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark).svc/Entities?$count=true", nil, 200,
                 has: [#""@odata.count":1"#, "$metadata#Entities", #""version":3"#]),
             Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark).svc/Entities?$top=-1", nil, 400),
             Row(.sup, .get, "/odk/v1/projects/\(a.odkProject)/datasets/etype-\(a.mark).svc/Entities?$filter=x", nil, 400),
@@ -363,11 +386,13 @@ struct ScopeMatrixTests {
         if let other = row.other {
             // An unknown id of the same shape (a UUID, or a SHA-256 in hex).
             let unknown = other.count == 64 ? (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined() : UUID().lowercased
-            let twin = try await w.api.call(row.method, row.path.replacingOccurrences(of: other, with: unknown), token: token,
-                                            raw: row.body.map { Array($0.replacingOccurrences(of: other, with: unknown).utf8) })
+            let twin = try await w.api.call(
+                row.method, row.path.replacingOccurrences(of: other, with: unknown), token: token,
+                raw: row.body.map { Array($0.replacingOccurrences(of: other, with: unknown).utf8) })
             #expect(twin.status == r.status, "\(label): another account's id \(r.status.code), an unknown one \(twin.status.code)")
-            #expect(r.text.replacingOccurrences(of: other, with: "<id>") == twin.text.replacingOccurrences(of: unknown, with: "<id>"),
-                    "\(label): answers differ: \(r.text) vs \(twin.text)")
+            #expect(
+                r.text.replacingOccurrences(of: other, with: "<id>") == twin.text.replacingOccurrences(of: unknown, with: "<id>"),
+                "\(label): answers differ: \(r.text) vs \(twin.text)")
             #expect(r.headers[.contentLength] == nil || r.headers[.contentLength] == twin.headers[.contentLength] || row.method != .head, "\(label)")
         }
     }
@@ -426,7 +451,9 @@ extension ScopeMatrixTests {
                 ItemRow(who: .agent, item: entity(.agent, a.v2), status: "rejected", code: "forbidden_reference"),
                 ItemRow(who: .agent, item: entity(.agent, a.r), status: "rejected", code: "forbidden_reference"),
                 ItemRow(who: .agent, item: entity(.agent, b.v1), status: "rejected", code: "unknown_reference", other: s(b.v1)),
-                ItemRow(who: .agent, item: entity(.agent, a.v1, type: b.entityType), status: "rejected", code: "unknown_reference", other: s(b.entityType)),
+                ItemRow(
+                    who: .agent, item: entity(.agent, a.v1, type: b.entityType), status: "rejected", code: "unknown_reference", other: s(b.entityType)
+                ),
                 ItemRow(who: .agent, item: instance(.agent, a.v1), status: "created"),
                 ItemRow(who: .agent, item: instance(.agent, a.d2), status: "rejected", code: "forbidden_reference"),
                 ItemRow(who: .agent, item: instance(.agent, b.v1), status: "rejected", code: "unknown_reference", other: s(b.v1)),
@@ -435,7 +462,8 @@ extension ScopeMatrixTests {
                 ItemRow(who: .agent, item: instance(.agent, a.v1, entity: b.eIn), status: "rejected", code: "unknown_reference", other: s(b.eIn)),
                 // A write to an existing record outside the subtree: `forbidden`, checked before the
                 // version, so neither its version nor its org unit shows in the answer.
-                ItemRow(who: .agent, item: entityJSON(a.eOut, device: a.agent.device, changes: #"{"name":"x"}"#), status: "rejected", code: "forbidden"),
+                ItemRow(
+                    who: .agent, item: entityJSON(a.eOut, device: a.agent.device, changes: #"{"name":"x"}"#), status: "rejected", code: "forbidden"),
                 ItemRow(who: .sup, item: entity(.sup, a.v1), status: "created"),
                 ItemRow(who: .sup, item: entity(.sup, a.d2), status: "rejected", code: "forbidden_reference"),
                 ItemRow(who: .sup, item: instance(.sup, a.v2), status: "rejected", code: "forbidden_reference"),
@@ -458,7 +486,8 @@ extension ScopeMatrixTests {
                     let twinBody = pushJSON(device: m.device, [row.item.replacingOccurrences(of: other, with: unknown)])
                     let twin = try await api.call(.post, "/v1/sync/push", token: m.token, raw: Array(twinBody.utf8))
                     let e1 = JSONWriter.string(result?["error"] ?? .null).replacingOccurrences(of: other, with: "<id>")
-                    let e2 = JSONWriter.string(twin.json["results"]?.arrayValue?.first?["error"] ?? .null).replacingOccurrences(of: unknown, with: "<id>")
+                    let e2 = JSONWriter.string(twin.json["results"]?.arrayValue?.first?["error"] ?? .null).replacingOccurrences(
+                        of: unknown, with: "<id>")
                     #expect(e1 == e2, "\(label): another account's id and an unknown one answer differently: \(e1) vs \(e2)")
                 }
             }
@@ -478,14 +507,16 @@ extension ScopeMatrixTests {
             func pull() async throws -> String { try await api.call(.get, "/v1/sync/pull?limit=1000", token: a.agent.token).text }
             func push(_ unit: UUID) async throws -> String? {
                 let body = pushJSON(device: a.agent.device, [entityJSON(UUID(), device: a.agent.device, unit: unit, type: a.entityType)])
-                return try await api.call(.post, "/v1/sync/push", token: a.agent.token, raw: Array(body.utf8)).json["results"]?.arrayValue?.first?["status"]?.stringValue
+                return try await api.call(.post, "/v1/sync/push", token: a.agent.token, raw: Array(body.utf8)).json["results"]?.arrayValue?.first?[
+                    "status"]?.stringValue
             }
             var before = try await pull()
             #expect(before.contains(a.eIn.lowercased) && !before.contains(a.eOut.lowercased))
             #expect(try await push(a.d2) == "rejected")
 
-            let patch = try await api.call(.patch, "/v1/users/\(a.agent.id.lowercased)", token: a.admin.token,
-                                           raw: Array(#"{"orgUnitIds":["\#(a.d2.lowercased)"]}"#.utf8))
+            let patch = try await api.call(
+                .patch, "/v1/users/\(a.agent.id.lowercased)", token: a.admin.token,
+                raw: Array(#"{"orgUnitIds":["\#(a.d2.lowercased)"]}"#.utf8))
             #expect(patch.status == .ok, "\(patch.text)")
             #expect(patch.json["orgUnitIds"] == .array([.string(a.d2.lowercased)]))
             #expect(patch.json["role"] == .string("agent"))
@@ -501,10 +532,14 @@ extension ScopeMatrixTests {
 
             // Role: an agent may not resolve; promoted to supervisor, it may (its subtree only).
             let resolve = Array(#"{"changes":{"name":"r"}}"#.utf8)
-            #expect(try await api.call(.post, "/v1/conflicts/entity/\(a.eOut.lowercased)/resolve", token: a.agent.token, raw: resolve).status == .forbidden)
+            #expect(
+                try await api.call(.post, "/v1/conflicts/entity/\(a.eOut.lowercased)/resolve", token: a.agent.token, raw: resolve).status
+                    == .forbidden)
             _ = try await api.call(.patch, "/v1/users/\(a.agent.id.lowercased)", token: a.admin.token, raw: Array(#"{"role":"supervisor"}"#.utf8))
             #expect(try await api.call(.post, "/v1/conflicts/entity/\(a.eOut.lowercased)/resolve", token: a.agent.token, raw: resolve).status == .ok)
-            #expect(try await api.call(.post, "/v1/conflicts/entity/\(a.eIn.lowercased)/resolve", token: a.agent.token, raw: resolve).status == .forbidden)
+            #expect(
+                try await api.call(.post, "/v1/conflicts/entity/\(a.eIn.lowercased)/resolve", token: a.agent.token, raw: resolve).status == .forbidden
+            )
 
             // Projects: taken out of every project, the feed holds no records of a project any more.
             _ = try await api.call(.patch, "/v1/users/\(a.agent.id.lowercased)", token: a.admin.token, raw: Array(#"{"projectIds":[]}"#.utf8))
@@ -526,24 +561,32 @@ extension ScopeMatrixTests {
             }
             #expect(answers.allSatisfy { $0.status == .ok }, "\(answers.map(\.text))")
             #expect(Set(answers.compactMap { $0.json["since"]?.stringValue }).count == 1)
-            let counts = try await ScopeWorld.sql(url, """
+            let counts = try await ScopeWorld.sql(
+                url,
+                """
                 SELECT (SELECT count(*) FROM devices WHERE id = \(device)), (SELECT count(*) FROM device_ownerships WHERE device_id = \(device)),
                        (SELECT count(*) FROM device_ownerships WHERE device_id = \(device) AND ended_at IS NULL)
-                """) { try $0.decode((Int64, Int64, Int64).self) }
+                """
+            ) { try $0.decode((Int64, Int64, Int64).self) }
             #expect(counts.map { [$0.0, $0.1, $0.2] } == [[1, 1, 1]])
 
             // Two users racing for one new device: still one device and one open ownership.
             let contested = UUID()
             let body2 = Array(#"{"deviceId":"\#(contested.lowercased)"}"#.utf8)
             let raced = try await withThrowingTaskGroup(of: API.Reply.self) { group in
-                for k in 0..<16 { group.addTask { try await api.call(.post, "/v1/devices", token: k % 2 == 0 ? f.agent.token : f.admin.token, raw: body2) } }
+                for k in 0..<16 {
+                    group.addTask { try await api.call(.post, "/v1/devices", token: k % 2 == 0 ? f.agent.token : f.admin.token, raw: body2) }
+                }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(raced.allSatisfy { $0.status == .ok })
-            let open = try await ScopeWorld.sql(url, """
+            let open = try await ScopeWorld.sql(
+                url,
+                """
                 SELECT (SELECT count(*) FROM devices WHERE id = \(contested)),
                        (SELECT count(*) FROM device_ownerships WHERE device_id = \(contested) AND ended_at IS NULL)
-                """) { try $0.decode((Int64, Int64).self) }
+                """
+            ) { try $0.decode((Int64, Int64).self) }
             #expect(open.map { [$0.0, $0.1] } == [[1, 1]])
         }
     }
@@ -563,7 +606,8 @@ extension ScopeMatrixTests {
             }
             #expect(try await register(a.agent).json["userId"] == .string(a.agent.id.lowercased))
             let (p1, p2, e1) = (UUID(), UUID(), UUID())
-            var r = try await push(a.agent, [JSONWriter.string(positionItem(id: p1)), entityJSON(e1, device: device, unit: a.v1, type: a.entityType)])
+            var r = try await push(
+                a.agent, [JSONWriter.string(positionItem(id: p1)), entityJSON(e1, device: device, unit: a.v1, type: a.entityType)])
             #expect(r.status == .ok && !r.text.contains("rejected"), "\(r.text)")
             // agent2 takes the device over: the agent's ownership ends, it may no longer push with it.
             #expect(try await register(a.agent2).json["userId"] == .string(a.agent2.id.lowercased))
@@ -572,17 +616,20 @@ extension ScopeMatrixTests {
             r = try await push(a.agent2, [JSONWriter.string(positionItem(id: p2))])
             #expect(r.status == .ok)
             #expect(try await register(a.agent).status == .ok)
-            let history = try await w.sql("""
+            let history = try await w.sql(
+                """
                 SELECT user_id, ended_at IS NOT NULL, coalesce(ended_at <= lead(started_at) OVER (ORDER BY started_at), true)
                 FROM device_ownerships WHERE account_id = \(a.account) AND device_id = \(device) ORDER BY started_at
-                """) { try $0.decode((UUID, Bool, Bool).self) }
+                """
+            ) { try $0.decode((UUID, Bool, Bool).self) }
             #expect(history.map(\.0) == [a.agent.id, a.agent2.id, a.agent.id])
             #expect(history.map(\.1) == [true, true, false])
             #expect(history.allSatisfy { $0.2 })
             let devices = try await api.call(.get, "/v1/devices", token: a.admin.token).json["items"]?.arrayValue ?? []
             #expect(devices.first { $0["deviceId"] == .string(device.lowercased) }?["userId"] == .string(a.agent.id.lowercased))
 
-            let positions = try await w.sql("SELECT id, device_id, user_id FROM positions WHERE account_id = \(a.account) AND id = ANY(\([p1, p2]))") {
+            let positions = try await w.sql("SELECT id, device_id, user_id FROM positions WHERE account_id = \(a.account) AND id = ANY(\([p1, p2]))")
+            {
                 try $0.decode((UUID, UUID, UUID).self)
             }
             #expect(Set(positions.map { "\($0.0) \($0.1) \($0.2)" }) == ["\(p1) \(device) \(a.agent.id)", "\(p2) \(device) \(a.agent2.id)"])

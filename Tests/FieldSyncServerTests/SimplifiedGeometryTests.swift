@@ -1,9 +1,10 @@
 import FieldSyncCore
-@testable import FieldSyncServer
 import Foundation
 import Logging
 import PostgresNIO
 import Testing
+
+@testable import FieldSyncServer
 
 /// The simplified geometry the import stores, judged by PostGIS (PROTOCOL.md,
 /// "Geometry rules"): real shapes from the geometry tests' fixture (Natural Earth
@@ -24,10 +25,11 @@ struct SimplifiedGeometryTests {
         var units: [JSONValue] = []
         for feature in features {
             guard let name = feature["properties"]?["name"]?.stringValue, Self.names.contains(name) else { continue }
-            units.append(.object([
-                "id": .string(UUID().lowercased), "parentId": .null, "name": .string(name),
-                "geometry": try #require(feature["geometry"]),
-            ]))
+            units.append(
+                .object([
+                    "id": .string(UUID().lowercased), "parentId": .null, "name": .string(name),
+                    "geometry": try #require(feature["geometry"]),
+                ]))
         }
         #expect(units.count == Self.names.count)
         let body = JSONValue.array(units)
@@ -38,13 +40,16 @@ struct SimplifiedGeometryTests {
             let r = try await api.call(.post, "/v1/orgunits/import?accountId=\(f.account.lowercased)", token: f.rootToken, json: body)
             #expect(r.status == .created, "\(r.text.prefix(300))")
 
-            let logger = { var l = Logger(label: "test"); l.logLevel = .warning; return l }()
+            let logger = {
+                var l = Logger(label: "test"); l.logLevel = .warning; return l
+            }()
             let client = PostgresClient(configuration: try DatabaseURL.configuration(from: url), backgroundLogger: logger)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 defer { group.cancelAll() }
                 let account = f.account
-                let rows = try await client.query("""
+                let rows = try await client.query(
+                    """
                     SELECT name, GeometryType(simplified_geom), ST_SRID(simplified_geom), ST_IsValid(simplified_geom),
                            ST_NPoints(simplified_geom), ST_NPoints(geom), ST_Area(simplified_geom), ST_Area(geom),
                            ST_XMin(geom), ST_XMax(geom),
@@ -57,7 +62,8 @@ struct SimplifiedGeometryTests {
                 var seen: [String] = []
                 var simplePoints = 0, fullPoints = 0
                 for try await (name, type, srid, valid, simplePts, fullPts, simpleArea, fullArea, xmin, xmax, lost, simpleParts, fullParts)
-                    in rows.decode((String, String, Int32, Bool, Int32, Int32, Double, Double, Double, Double, Int64, Int32, Int32).self) {
+                    in rows.decode((String, String, Int32, Bool, Int32, Int32, Double, Double, Double, Double, Int64, Int32, Int32).self)
+                {
                     seen.append(name)
                     #expect(type == "MULTIPOLYGON" && srid == 4326 && valid, "\(name): \(type) \(srid) valid \(valid)")
                     #expect(simplePts <= fullPts, "\(name): \(simplePts) points simplified, \(fullPts) full")

@@ -3,6 +3,7 @@ import FieldSyncCore
 import Foundation
 import HTTPTypes
 import Testing
+
 @testable import FieldSyncServer
 
 /// `GET /v1/orgunits/tree`: merged tree, roots and scope, geometry levels, formats,
@@ -83,8 +84,9 @@ struct TreeTests {
         try await withTestApp { api in
             let w = try await TreeWorld.make(api)
             let plain = try await api.call(.get, "/v1/orgunits/tree?geometry=full", token: w.f.admin.token)
-            let packed = try await api.call(.get, "/v1/orgunits/tree?geometry=full", token: w.f.admin.token,
-                                            headers: [.acceptEncoding: "br;q=1.0, gzip;q=0.8"])
+            let packed = try await api.call(
+                .get, "/v1/orgunits/tree?geometry=full", token: w.f.admin.token,
+                headers: [.acceptEncoding: "br;q=1.0, gzip;q=0.8"])
             #expect(packed.headers[.contentEncoding] == "gzip")
             #expect(plain.headers[.contentEncoding] == nil)
             let unpacked = try #require(Gunzip.decompress(Array(buffer: packed.body)), "a whole gzip stream")

@@ -17,8 +17,9 @@ import Testing
 /// test runner; FIELDSYNC_SERVER_BINARY overrides it.
 @Suite("Two server processes on one database", .serialized, .timeLimit(.minutes(5)))
 struct TwoProcessTests {
-    @Test("concurrent conflicting writes through two processes: no lost update, no deadlock, pulls agree",
-          .enabled(if: ServerBinary.path != nil, ServerBinary.missing))
+    @Test(
+        "concurrent conflicting writes through two processes: no lost update, no deadlock, pulls agree",
+        .enabled(if: ServerBinary.path != nil, ServerBinary.missing))
     func concurrentConflictingWrites() async throws {
         try await withTwoServers { a, b, http, database in
             let w = try await TwoProcessWorld.make(a, http)
@@ -56,8 +57,10 @@ struct TwoProcessTests {
                                 let s = shared.firstIndex(of: id)!
                                 var base = [creator.lowercased: Int64(s + 1)]
                                 if let last = mine.lastOnShared[id] { base[device.lowercased] = last }
-                                items.append(w.entity(id, device: device, counter: counter, base: base, value: "\(device.lowercased)-\(counter)",
-                                                      at: Int64(j * 100 + k) * 10 + Int64(i), create: false))
+                                items.append(
+                                    w.entity(
+                                        id, device: device, counter: counter, base: base, value: "\(device.lowercased)-\(counter)",
+                                        at: Int64(j * 100 + k) * 10 + Int64(i), create: false))
                                 pending.append((id, counter, true))
                             }
                             for _ in 0..<5 {
@@ -106,11 +109,13 @@ struct TwoProcessTests {
                     #expect(version[device]?.numberValue == Double(last), "record \(s), device \(device)")
                     expected.insert("\(device)-\(last)")
                 }
-                let values = Set((doc["conflicts"]?["status"]?.arrayValue ?? []).compactMap { v -> String? in
-                    guard let value = v["value"]?.stringValue, let replica = v["replica"]?.stringValue, let counter = v["counter"]?.numberValue,
-                          value == "\(replica)-\(Int64(counter))" else { return "mismatch: \(v)" }
-                    return value
-                })
+                let values = Set(
+                    (doc["conflicts"]?["status"]?.arrayValue ?? []).compactMap { v -> String? in
+                        guard let value = v["value"]?.stringValue, let replica = v["replica"]?.stringValue, let counter = v["counter"]?.numberValue,
+                            value == "\(replica)-\(Int64(counter))"
+                        else { return "mismatch: \(v)" }
+                        return value
+                    })
                 #expect(values == expected, "record \(s)")
                 #expect(doc["fields"]?["status"]?.stringValue.map { expected.contains($0) } == true)
             }
@@ -123,16 +128,19 @@ struct TwoProcessTests {
             try await Task.sleep(for: .milliseconds(1500))  // statistics reach pg_stat_database within a second
             let deadlocks = try await TestDatabase.admin { c in
                 var n: Int64 = -1
-                for try await d in try await c.query("SELECT deadlocks FROM pg_stat_database WHERE datname = \(database)", logger: Logger(label: "test"))
-                    .decode(Int64.self) { n = d }
+                for try await d in try await c.query(
+                    "SELECT deadlocks FROM pg_stat_database WHERE datname = \(database)", logger: Logger(label: "test")
+                )
+                .decode(Int64.self) { n = d }
                 return n
             }
             #expect(deadlocks == 0)
         }
     }
 
-    @Test("a batch replayed through the other process, later or at the same moment, gets the first answer",
-          .enabled(if: ServerBinary.path != nil, ServerBinary.missing))
+    @Test(
+        "a batch replayed through the other process, later or at the same moment, gets the first answer",
+        .enabled(if: ServerBinary.path != nil, ServerBinary.missing))
     func replayAcrossProcesses() async throws {
         try await withTwoServers { a, b, http, _ in
             let w = try await TwoProcessWorld.make(a, http)
@@ -140,11 +148,13 @@ struct TwoProcessTests {
             let first = UUID(), second = UUID()
             // Pushed through A, replayed through B; the same batchId with other items is another batch: 409.
             let batch = UUID()
-            let body = w.body(batch: batch, device: device, items: [
-                w.entity(first, device: device, counter: 1, base: [:], value: "one", at: 0, create: true),
-                w.entity(second, device: device, counter: 2, base: [:], value: "two", at: 1, create: true),
-                w.entity(first, device: device, counter: 3, base: [device.lowercased: 1], value: "three", at: 2, create: false),
-            ])
+            let body = w.body(
+                batch: batch, device: device,
+                items: [
+                    w.entity(first, device: device, counter: 1, base: [:], value: "one", at: 0, create: true),
+                    w.entity(second, device: device, counter: 2, base: [:], value: "two", at: 1, create: true),
+                    w.entity(first, device: device, counter: 3, base: [device.lowercased: 1], value: "three", at: 2, create: false),
+                ])
             let answerA = try await w.post(a, http, "/v1/sync/push", body)
             #expect(answerA.status == 200)
             #expect(answerA.json["results"]?.arrayValue?.map { $0["status"] } == [.string("created"), .string("created"), .string("updated")])
@@ -152,7 +162,8 @@ struct TwoProcessTests {
             #expect(answerB.status == 200)
             #expect(answerB.json["batchId"] == .string(batch.lowercased))
             #expect(answerB.json["results"] == answerA.json["results"])
-            let altered = w.body(batch: batch, device: device, items: [w.entity(UUID(), device: device, counter: 9, base: [:], value: "x", at: 3, create: true)])
+            let altered = w.body(
+                batch: batch, device: device, items: [w.entity(UUID(), device: device, counter: 9, base: [:], value: "x", at: 3, create: true)])
             let answerC = try await w.post(b, http, "/v1/sync/push", altered)
             #expect(answerC.status == 409 && answerC.json["error"]?["code"] == .string("batch_id_taken"), "\(answerC.json)")
 
@@ -161,11 +172,14 @@ struct TwoProcessTests {
             for round in 0..<5 {
                 let id = UUID()
                 let counter = Int64(10 + round)
-                let racing = w.body(batch: UUID(), device: device, items: [
-                    w.entity(id, device: device, counter: counter, base: [:], value: "race \(round)", at: 10, create: true),
-                    w.entity(first, device: device, counter: counter + 100, base: [device.lowercased: round == 0 ? 3 : 110 + Int64(round) - 1],
-                             value: "race edit \(round)", at: 11 + Int64(round), create: false),
-                ])
+                let racing = w.body(
+                    batch: UUID(), device: device,
+                    items: [
+                        w.entity(id, device: device, counter: counter, base: [:], value: "race \(round)", at: 10, create: true),
+                        w.entity(
+                            first, device: device, counter: counter + 100, base: [device.lowercased: round == 0 ? 3 : 110 + Int64(round) - 1],
+                            value: "race edit \(round)", at: 11 + Int64(round), create: false),
+                    ])
                 async let ra = w.post(a, http, "/v1/sync/push", racing)
                 async let rb = w.post(b, http, "/v1/sync/push", racing)
                 let (x, y) = try await (ra, rb)
@@ -322,17 +336,26 @@ struct TwoProcessWorld: Sendable {
             guard r.status == 200 || r.status == 201 else { throw TestSetupError("\(path): \(r.status) \(r.text)") }
             return r.json
         }
-        let root = try await call("/v1/auth/token", nil, .object(["username": .string("root"), "password": .string("root-password")]))["token"]?.stringValue ?? ""
+        let root =
+            try await call("/v1/auth/token", nil, .object(["username": .string("root"), "password": .string("root-password")]))["token"]?.stringValue
+            ?? ""
         let account = try await call("/v1/accounts", root, .object(["name": .string("Two processes")]))["id"]?.stringValue ?? ""
         let q = "?accountId=\(account)"
-        let project = try await call("/v1/projects" + q, root, .object(["name": .string("Survey"), "appId": .string("two.processes")]))["id"]?.stringValue ?? ""
+        let project =
+            try await call("/v1/projects" + q, root, .object(["name": .string("Survey"), "appId": .string("two.processes")]))["id"]?.stringValue ?? ""
         let username = "editor-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try await call("/v1/users" + q, root, .object([
-            "username": .string(username), "password": .string("editor-password"), "role": .string("admin"), "projectIds": .array([.string(project)]),
-        ]))
-        let token = try await call("/v1/auth/token", nil, .object(["username": .string(username), "password": .string("editor-password")]))["token"]?.stringValue ?? ""
+        _ = try await call(
+            "/v1/users" + q, root,
+            .object([
+                "username": .string(username), "password": .string("editor-password"), "role": .string("admin"),
+                "projectIds": .array([.string(project)]),
+            ]))
+        let token =
+            try await call("/v1/auth/token", nil, .object(["username": .string(username), "password": .string("editor-password")]))["token"]?
+            .stringValue ?? ""
         let unit = UUID()
-        _ = try await call("/v1/orgunits/import" + q, root, .array([.object(["id": .string(unit.lowercased), "name": .string("District"), "parentId": .null])]))
+        _ = try await call(
+            "/v1/orgunits/import" + q, root, .array([.object(["id": .string(unit.lowercased), "name": .string("District"), "parentId": .null])]))
         let type = try await call("/v1/entity-types" + q, root, .object(["name": .string("Household")]))["id"]?.stringValue ?? ""
         var devices: [UUID] = []
         for _ in 0..<5 {
@@ -343,7 +366,9 @@ struct TwoProcessWorld: Sendable {
         return TwoProcessWorld(token: token, project: UUID(uuidString: project)!, unit: unit, entityType: UUID(uuidString: type)!, devices: devices)
     }
 
-    static func send(_ server: ServerProcess, _ http: HTTPClient, _ path: String, method: HTTPMethod = .POST, token: String?, body: [UInt8]?) async throws -> Reply {
+    static func send(
+        _ server: ServerProcess, _ http: HTTPClient, _ path: String, method: HTTPMethod = .POST, token: String?, body: [UInt8]?
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: server.url + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -375,9 +400,11 @@ struct TwoProcessWorld: Sendable {
     }
 
     func body(batch: UUID = UUID(), device: UUID, items: [JSONValue]) -> [UInt8] {
-        JSONWriter.encode(.object([
-            "batchId": .string(batch.lowercased), "deviceId": .string(device.lowercased), "projectId": .string(project.lowercased), "items": .array(items),
-        ]))
+        JSONWriter.encode(
+            .object([
+                "batchId": .string(batch.lowercased), "deviceId": .string(device.lowercased), "projectId": .string(project.lowercased),
+                "items": .array(items),
+            ]))
     }
 
     /// Pushes one batch; anything but 200 fails; returns the results.

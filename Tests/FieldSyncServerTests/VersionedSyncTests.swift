@@ -19,9 +19,15 @@ struct VersionedSyncTests {
             let f = try await Fixture.make(api)
             let country = UUID(), a = UUID(), b = UUID()
             func square(_ x: Double) -> JSONValue {
-                .object(["type": .string("Polygon"), "coordinates": .array([.array([
-                    .array([.number(x), .number(0)]), .array([.number(x + 1), .number(0)]), .array([.number(x + 1), .number(1)]),
-                    .array([.number(x), .number(1)]), .array([.number(x), .number(0)])])])])
+                .object([
+                    "type": .string("Polygon"),
+                    "coordinates": .array([
+                        .array([
+                            .array([.number(x), .number(0)]), .array([.number(x + 1), .number(0)]), .array([.number(x + 1), .number(1)]),
+                            .array([.number(x), .number(1)]), .array([.number(x), .number(0)]),
+                        ])
+                    ]),
+                ])
             }
             let units: JSONValue = .array([
                 .object(["id": .string(country.lowercased), "name": .string("Country"), "parentId": .null]),
@@ -32,23 +38,28 @@ struct VersionedSyncTests {
             var r = try await api.call(.post, "/v1/orgunits/import" + q, token: f.rootToken, json: units)
             guard r.status == .created else { throw TestSetupError("import: \(r.text)") }
             let type = UUID()
-            r = try await api.call(.post, "/v1/entity-types" + q, token: f.rootToken, json: .object(["id": .string(type.lowercased), "name": .string("Household")]))
+            r = try await api.call(
+                .post, "/v1/entity-types" + q, token: f.rootToken, json: .object(["id": .string(type.lowercased), "name": .string("Household")]))
             guard r.status == .created else { throw TestSetupError("type: \(r.text)") }
-            r = try await api.call(.post, "/v1/forms" + q, token: f.rootToken, json: .object([
-                "formId": .string("household"), "name": .string("Household visit"), "version": .string("1"),
-                "projectIds": .array([.string(f.project.lowercased)]),
-                "fields": .array([
-                    .object(["name": .string("members"), "type": .string("integer"), "required": .bool(true)]),
-                    .object(["name": .string("water"), "type": .string("select_one"), "choices": .array([.string("well"), .string("tap")])]),
-                    .object(["name": .string("visited"), "type": .string("date")]),
-                ]),
-            ]))
+            r = try await api.call(
+                .post, "/v1/forms" + q, token: f.rootToken,
+                json: .object([
+                    "formId": .string("household"), "name": .string("Household visit"), "version": .string("1"),
+                    "projectIds": .array([.string(f.project.lowercased)]),
+                    "fields": .array([
+                        .object(["name": .string("members"), "type": .string("integer"), "required": .bool(true)]),
+                        .object(["name": .string("water"), "type": .string("select_one"), "choices": .array([.string("well"), .string("tap")])]),
+                        .object(["name": .string("visited"), "type": .string("date")]),
+                    ]),
+                ]))
             guard r.status == .created else { throw TestSetupError("form: \(r.text)") }
             return World(f: f, country: country, districtA: a, districtB: b, entityType: type)
         }
 
-        func entity(_ id: UUID, device: UUID, counter: Int64, base: [String: Int64] = [:], at ms: Int64 = 1_763_626_530_000,
-                    changes: [String: JSONValue], unit: UUID? = nil, type: UUID? = nil) -> JSONValue {
+        func entity(
+            _ id: UUID, device: UUID, counter: Int64, base: [String: Int64] = [:], at ms: Int64 = 1_763_626_530_000,
+            changes: [String: JSONValue], unit: UUID? = nil, type: UUID? = nil
+        ) -> JSONValue {
             var o: [String: JSONValue] = [
                 "kind": .string("entity"), "id": .string(id.lowercased), "replica": .string(device.lowercased), "counter": .number(Double(counter)),
                 "base": .object(base.mapValues { .number(Double($0)) }), "editedAt": .string(Timestamp(millisecondsSinceEpoch: ms).description),
@@ -63,15 +74,19 @@ struct VersionedSyncTests {
             entity(id, device: device, counter: counter, changes: changes, unit: unit ?? districtA, type: entityType)
         }
 
-        func instance(_ id: UUID, device: UUID, counter: Int64 = 1, answers: [String: JSONValue], unit: UUID? = nil, entity: UUID? = nil,
-                      location: (Double, Double)? = nil, form: String? = nil) -> JSONValue {
+        func instance(
+            _ id: UUID, device: UUID, counter: Int64 = 1, answers: [String: JSONValue], unit: UUID? = nil, entity: UUID? = nil,
+            location: (Double, Double)? = nil, form: String? = nil
+        ) -> JSONValue {
             var o: [String: JSONValue] = [
                 "kind": .string("instance"), "id": .string(id.lowercased), "replica": .string(device.lowercased), "counter": .number(Double(counter)),
                 "editedAt": .string("2026-11-20T08:15:30.123Z"), "changes": .object(answers),
                 "formId": .string(form ?? formId), "formVersion": .string("1"), "orgUnitId": .string((unit ?? districtA).lowercased),
             ]
             if let entity { o["entityId"] = .string(entity.lowercased) }
-            if let location { o["location"] = .object(["type": .string("Point"), "coordinates": .array([.number(location.0), .number(location.1)])]) }
+            if let location {
+                o["location"] = .object(["type": .string("Point"), "coordinates": .array([.number(location.0), .number(location.1)])])
+            }
             return .object(o)
         }
     }
@@ -108,12 +123,22 @@ struct VersionedSyncTests {
             let devA = f.admin.device
             let devB = try await Self.secondDevice(api, f)
             let id = UUID()
-            var r = try await Self.push(api, f.admin.token, devA, [w.newEntity(id, device: devA, changes: ["name": .string("Amina"), "village": .string("Subil")])])
+            var r = try await Self.push(
+                api, f.admin.token, devA, [w.newEntity(id, device: devA, changes: ["name": .string("Amina"), "village": .string("Subil")])])
             #expect(r[0]["status"] == .string("created"))
             // B saw A's creation; both edit village concurrently, A also edits name.
-            r = try await Self.push(api, f.admin.token, devB, [w.entity(id, device: devB, counter: 7, base: [devA.lowercased: 1], at: 1_763_626_540_000, changes: ["village": .string("Debidwar")])])
+            r = try await Self.push(
+                api, f.admin.token, devB,
+                [w.entity(id, device: devB, counter: 7, base: [devA.lowercased: 1], at: 1_763_626_540_000, changes: ["village": .string("Debidwar")])]
+            )
             #expect(r[0]["status"] == .string("updated"))
-            r = try await Self.push(api, f.admin.token, devA, [w.entity(id, device: devA, counter: 2, base: [devA.lowercased: 1], at: 1_763_626_535_000, changes: ["village": .string("Gunaighor"), "name": .string("Amina K.")])])
+            r = try await Self.push(
+                api, f.admin.token, devA,
+                [
+                    w.entity(
+                        id, device: devA, counter: 2, base: [devA.lowercased: 1], at: 1_763_626_535_000,
+                        changes: ["village": .string("Gunaighor"), "name": .string("Amina K.")])
+                ])
             #expect(r[0]["status"] == .string("conflict"))
             #expect(r[0]["version"] == .object([devA.lowercased: .number(2), devB.lowercased: .number(7)]))
 
@@ -128,21 +153,24 @@ struct VersionedSyncTests {
             // The conflicts API lists it; a supervisor-side resolution writes as replica server.
             let list = try await api.call(.get, "/v1/conflicts?kind=entity&status=open", token: f.admin.token)
             #expect(list.json["items"]?.arrayValue?.map { $0["id"] } == [.string(id.lowercased)])
-            let resolved = try await api.call(.post, "/v1/conflicts/entity/\(id.lowercased)/resolve", token: f.admin.token,
-                                              json: .object(["changes": .object(["village": .string("Subil")])]))
+            let resolved = try await api.call(
+                .post, "/v1/conflicts/entity/\(id.lowercased)/resolve", token: f.admin.token,
+                json: .object(["changes": .object(["village": .string("Subil")])]))
             #expect(resolved.status == .ok, "\(resolved.text)")
             #expect(resolved.json["conflicts"] == nil)
             #expect(resolved.json["fields"]?["village"] == .string("Subil"))
             #expect(resolved.json["version"]?["server"] == .number(1))
             let after = try await api.call(.get, "/v1/conflicts", token: f.admin.token)
             #expect(after.json["items"]?.arrayValue?.isEmpty == true)
-            let agentTry = try await api.call(.post, "/v1/conflicts/entity/\(id.lowercased)/resolve", token: f.agent.token,
-                                              json: .object(["changes": .object(["village": .string("x")])]))
+            let agentTry = try await api.call(
+                .post, "/v1/conflicts/entity/\(id.lowercased)/resolve", token: f.agent.token,
+                json: .object(["changes": .object(["village": .string("x")])]))
             #expect(agentTry.status == .forbidden)
         }
     }
 
-    @Test("check order: duplicate → unchanged, own dot in base → invalid_version, missing previous write → out_of_order, unknown dot → invalid_version")
+    @Test(
+        "check order: duplicate → unchanged, own dot in base → invalid_version, missing previous write → out_of_order, unknown dot → invalid_version")
     func checkOrder() async throws {
         try await withTestApp { api in
             let w = try await World.make(api)
@@ -160,17 +188,22 @@ struct VersionedSyncTests {
             #expect(r[0]["error"]?["code"] == .string("invalid_version"))
             r = try await Self.push(api, f.admin.token, dev, [w.entity(id, device: dev, counter: 9, base: [d: 5], changes: ["name": .string("C")])])
             #expect(r[0]["error"]?["code"] == .string("out_of_order"))
-            r = try await Self.push(api, f.admin.token, dev, [w.entity(id, device: dev, counter: 9, base: [d: 3, "someone": 4], changes: ["name": .string("C")])])
+            r = try await Self.push(
+                api, f.admin.token, dev, [w.entity(id, device: dev, counter: 9, base: [d: 3, "someone": 4], changes: ["name": .string("C")])])
             #expect(r[0]["error"]?["code"] == .string("invalid_version"))
-            r = try await Self.push(api, f.admin.token, dev, [w.entity(id, device: UUID(), counter: 10, base: [d: 3], changes: ["name": .string("C")])])
+            r = try await Self.push(
+                api, f.admin.token, dev, [w.entity(id, device: UUID(), counter: 10, base: [d: 3], changes: ["name": .string("C")])])
             #expect(r[0]["error"]?["code"] == .string("invalid_version"), "replica must be the pushing device")
             r = try await Self.push(api, f.admin.token, dev, [w.entity(id, device: dev, counter: 10, base: [d: 3], changes: [:])])
             #expect(r[0]["error"]?["code"] == .string("invalid_field"), "empty changes only on creation")
             #expect(r[0]["error"]?["field"] == .string("items[0].changes"), "empty changes only on creation")
-            r = try await Self.push(api, f.admin.token, dev, [w.entity(id, device: dev, counter: 10, base: [d: 3], changes: ["name": .string("D")], unit: w.districtB)])
+            r = try await Self.push(
+                api, f.admin.token, dev, [w.entity(id, device: dev, counter: 10, base: [d: 3], changes: ["name": .string("D")], unit: w.districtB)])
             #expect(r[0]["error"]?["code"] == .string("immutable_field"))
             #expect(r[0]["error"]?["field"] == .string("items[0].orgUnitId"))
-            r = try await Self.push(api, f.admin.token, dev, [w.entity(id, device: dev, counter: 10, base: [d: 3], changes: ["name": .string("D"), "deleted": .bool(true)])])
+            r = try await Self.push(
+                api, f.admin.token, dev,
+                [w.entity(id, device: dev, counter: 10, base: [d: 3], changes: ["name": .string("D"), "deleted": .bool(true)])])
             #expect(r[0]["status"] == .string("updated"))
             let record = try #require(try await Self.pullAll(api, f.admin.token).first { $0["id"] == .string(id.lowercased) })
             #expect(record["fields"]?["name"] == .string("D"))
@@ -212,7 +245,8 @@ struct VersionedSyncTests {
             #expect(all.filter { $0["kind"] == .string("instance") }.count == 1, "rejected items wrote nothing")
             // A location outside the unit's polygon is flagged.
             let i7 = UUID()
-            _ = try await Self.push(api, f.admin.token, dev, [w.instance(i7, device: dev, counter: 8, answers: ["members": .number(1)], location: (7.5, 0.5))])
+            _ = try await Self.push(
+                api, f.admin.token, dev, [w.instance(i7, device: dev, counter: 8, answers: ["members": .number(1)], location: (7.5, 0.5))])
             let flagged = try #require(try await Self.pullAll(api, f.admin.token).first { $0["id"] == .string(i7.lowercased) })
             #expect(flagged["outsideOrgUnit"] == .bool(true))
         }
@@ -234,8 +268,14 @@ struct VersionedSyncTests {
                         for c in 1...3 {
                             var b = base
                             if c > 1 { b[d.lowercased] = Int64(c - 1) }
-                            let r = try await Self.push(api, f.admin.token, d, [w.entity(id, device: d, counter: Int64(c), base: b,
-                                                                                            at: 1_763_626_530_000 + Int64(k * 10 + c), changes: ["f\(k)": .number(Double(c)), "shared": .number(Double(k))])])
+                            let r = try await Self.push(
+                                api, f.admin.token, d,
+                                [
+                                    w.entity(
+                                        id, device: d, counter: Int64(c), base: b,
+                                        at: 1_763_626_530_000 + Int64(k * 10 + c),
+                                        changes: ["f\(k)": .number(Double(c)), "shared": .number(Double(k))])
+                                ])
                             #expect(r.first?["status"]?.stringValue != "rejected", "\(r)")
                         }
                     }
@@ -261,7 +301,8 @@ struct BatchOwnerTests {
             let f = w.f
             let batch = UUID()
             let id = UUID()
-            let body = pushBody(batch: batch, device: f.admin.device, items: [w.newEntity(id, device: f.admin.device, changes: ["name": .string("Secret")])])
+            let body = pushBody(
+                batch: batch, device: f.admin.device, items: [w.newEntity(id, device: f.admin.device, changes: ["name": .string("Secret")])])
             var r = try await api.call(.post, "/v1/sync/push", token: f.admin.token, json: body)
             #expect(r.status == .ok)
             r = try await api.call(.post, "/v1/sync/push", token: f.admin.token, json: body)
@@ -273,7 +314,8 @@ struct BatchOwnerTests {
             #expect(r.errorCode == "batch_id_taken")
             #expect(!r.text.contains(id.lowercased))
             let otherDevice = try await VersionedSyncTests.secondDevice(api, f)
-            r = try await api.call(.post, "/v1/sync/push", token: f.admin.token, json: pushBody(batch: batch, device: otherDevice, items: [positionItem()]))
+            r = try await api.call(
+                .post, "/v1/sync/push", token: f.admin.token, json: pushBody(batch: batch, device: otherDevice, items: [positionItem()]))
             #expect(r.errorCode == "batch_id_taken")
         }
     }

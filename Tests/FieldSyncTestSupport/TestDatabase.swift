@@ -96,7 +96,9 @@ public actor MigratedTemplate {
         let name = "fieldsync_template_" + UUID().uuidString.prefix(8).lowercased()
         let url = try await TestDatabase.create(template: nil)
         // Migrate a fresh database, then rename it as the template (no connection stays open on it).
-        let logger = { var l = Logger(label: "template"); l.logLevel = .warning; return l }()
+        let logger = {
+            var l = Logger(label: "template"); l.logLevel = .warning; return l
+        }()
         let c = try TestDatabase.connectionConfiguration(url)
         let configuration = PostgresClient.Configuration(
             host: c.host ?? "127.0.0.1", port: c.port ?? 5432, username: c.username, password: c.password,

@@ -15,8 +15,9 @@ public struct FormSchema: Sendable {
         var q: [String: Question] = [:]
         for f in list {
             guard let name = f["name"]?.stringValue, let type = f["type"]?.stringValue else { continue }
-            q[name] = Question(name: name, type: type, required: f["required"]?.boolValue ?? false,
-                               choices: Set((f["choices"]?.arrayValue ?? []).compactMap(\.stringValue)))
+            q[name] = Question(
+                name: name, type: type, required: f["required"]?.boolValue ?? false,
+                choices: Set((f["choices"]?.arrayValue ?? []).compactMap(\.stringValue)))
         }
         questions = q
     }
@@ -80,7 +81,9 @@ public struct FormSchema: Sendable {
             guard let s = v.stringValue, isDate(s) else { return "\(q.name) must be a date YYYY-MM-DD, got \(JSONWriter.string(v))" }
             return nil
         case "select_one":
-            guard let s = v.stringValue, q.choices.contains(s) else { return "\(q.name) must be one of \(q.choices.sorted().joined(separator: ", ")); got \(JSONWriter.string(v))" }
+            guard let s = v.stringValue, q.choices.contains(s) else {
+                return "\(q.name) must be one of \(q.choices.sorted().joined(separator: ", ")); got \(JSONWriter.string(v))"
+            }
             return nil
         case "select_multiple":
             guard let a = v.arrayValue, a.allSatisfy({ $0.stringValue.map(q.choices.contains) ?? false }) else {

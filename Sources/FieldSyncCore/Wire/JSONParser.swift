@@ -204,7 +204,7 @@ public struct JSONParser {
                     k += 4
                     if (0xD800...0xDBFF).contains(scalar) {
                         guard k + 6 <= raw.count, raw[k] == UInt8(ascii: "\\"), raw[k + 1] == UInt8(ascii: "u"),
-                              let low = hex4(raw, k + 2), (0xDC00...0xDFFF).contains(low)
+                            let low = hex4(raw, k + 2), (0xDC00...0xDFFF).contains(low)
                         else { throw fail("unpaired surrogate in \\u escape") }
                         k += 6
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)

@@ -118,7 +118,8 @@ public struct ObjectReader: Sendable {
     public func timestamp(_ key: String) throws(ItemError) -> Timestamp? {
         guard let s = try string(key) else { return nil }
         guard let t = Timestamp(rfc3339: s) else {
-            throw ItemError.invalidField(field(key), "\(key) must be an RFC 3339 time with milliseconds like 2026-11-20T08:15:30.123Z, got \"\(s.prefix(60))\"")
+            throw ItemError.invalidField(
+                field(key), "\(key) must be an RFC 3339 time with milliseconds like 2026-11-20T08:15:30.123Z, got \"\(s.prefix(60))\"")
         }
         return t
     }

@@ -29,8 +29,8 @@ extension FieldValue {
 
     public init?(json: JSONValue) {
         guard let replica = json["replica"]?.stringValue, let counter = json["counter"]?.numberValue,
-              counter >= 0, counter == counter.rounded(), counter < 9_007_199_254_740_992,
-              let at = json["editedAt"]?.stringValue.flatMap(Timestamp.init(rfc3339:))
+            counter >= 0, counter == counter.rounded(), counter < 9_007_199_254_740_992,
+            let at = json["editedAt"]?.stringValue.flatMap(Timestamp.init(rfc3339:))
         else { return nil }
         self.init(value: json["value"] ?? .null, replica: replica, counter: Int64(counter), editedAt: at)
     }
@@ -51,7 +51,8 @@ extension RecordState {
     /// and vector prove; see ``init(fields:version:applied:)``).
     public init?(stateJSON: JSONValue) {
         guard let version = stateJSON["version"].flatMap(VersionVector.init(json:)),
-              case .object(let f)? = stateJSON["fields"] else { return nil }
+            case .object(let f)? = stateJSON["fields"]
+        else { return nil }
         var fields: [String: [FieldValue]] = [:]
         for (name, values) in f {
             guard case .array(let a) = values else { return nil }

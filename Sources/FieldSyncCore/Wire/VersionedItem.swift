@@ -53,7 +53,9 @@ public struct VersionedItem: Sendable {
         id = try r.requiredUUID("id")
         let replica = try r.requiredString("replica")
         guard replica.lowercased() == device.lowercasedText else {
-            throw ItemError(code: ErrorCode.invalidVersion, message: "replica must be the pushing device \(device.lowercasedText), got \"\(replica.prefix(60))\"", field: r.field("replica"))
+            throw ItemError(
+                code: ErrorCode.invalidVersion, message: "replica must be the pushing device \(device.lowercasedText), got \"\(replica.prefix(60))\"",
+                field: r.field("replica"))
         }
         let counter = try r.requiredInteger("counter")
         guard counter >= 1 else { throw ItemError.invalidField(r.field("counter"), "counter must be 1 or more, got \(counter)") }
@@ -63,7 +65,8 @@ public struct VersionedItem: Sendable {
         if let b = try r.value("base"), !b.isNull {
             guard case .object = b else { throw ItemError.invalidField(r.field("base"), "base must be an object, got \(b.typeName)") }
             guard let v = VersionVector(json: b) else {
-                throw ItemError(code: ErrorCode.invalidVersion, message: "base must be an object of replica → whole number ≥ 0", field: r.field("base"))
+                throw ItemError(
+                    code: ErrorCode.invalidVersion, message: "base must be an object of replica → whole number ≥ 0", field: r.field("base"))
             }
             base = v
         }
@@ -94,7 +97,9 @@ public struct VersionedItem: Sendable {
                 guard sha.utf8.count == 64, sha.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
                     throw ItemError.invalidField(ar.field("sha256"), "sha256 must be 64 hex digits")
                 }
-                guard let size = try ar.integer("size"), size >= 0 else { throw ItemError.invalidField(ar.field("size"), "size must be a whole number ≥ 0") }
+                guard let size = try ar.integer("size"), size >= 0 else {
+                    throw ItemError.invalidField(ar.field("size"), "size must be a whole number ≥ 0")
+                }
                 out.append(Attachment(name: try ar.requiredString("name"), sha256: sha, size: size, contentType: try ar.string("contentType")))
             }
             attachments = out

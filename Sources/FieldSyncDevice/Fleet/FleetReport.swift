@@ -81,10 +81,12 @@ public struct FleetReport: Sendable, Encodable {
         try c.encode(faults, forKey: .faults)
         try c.encode(["sent": forgedSent, "rejected": forgedRejected], forKey: .forged)
         try c.encode(Tenths(throughput), forKey: .throughput)
-        try c.encode(["setup": Tenths(setupSeconds), "work": Tenths(workSeconds), "sync": Tenths(syncSeconds), "check": Tenths(checkSeconds)],
-                     forKey: .seconds)
-        try c.encode(["pushWait": Tenths(pushWaitSeconds), "pullWait": Tenths(pullWaitSeconds), "store": Tenths(storeSeconds)],
-                     forKey: .syncDeviceSeconds)
+        try c.encode(
+            ["setup": Tenths(setupSeconds), "work": Tenths(workSeconds), "sync": Tenths(syncSeconds), "check": Tenths(checkSeconds)],
+            forKey: .seconds)
+        try c.encode(
+            ["pushWait": Tenths(pushWaitSeconds), "pullWait": Tenths(pullWaitSeconds), "store": Tenths(storeSeconds)],
+            forKey: .syncDeviceSeconds)
         try c.encode(options.concurrency, forKey: .concurrency)
         try c.encode(options.batchSize, forKey: .batchSize)
         try c.encode(ok, forKey: .ok)

@@ -1,6 +1,7 @@
 import FieldSyncClient
 import FieldSyncCore
 import Foundation
+import Synchronization
 
 /// What a fleet runs against: created fresh by ``FleetSetup/create(base:adminUser:adminPassword:options:)``.
 public struct FleetSetup: Sendable {
@@ -54,13 +55,16 @@ public struct FleetSetup: Sendable {
         }
         log("setup: account \(account?.lowercasedText ?? signIn.user.accountId ?? "?"), run \(stamp)")
         func uuid(_ v: JSONValue, _ what: String) throws -> UUID {
-            guard let id = v["id"]?.stringValue.flatMap(UUID.init(uuidString:)) else { throw DeviceError("the server's answer creating the \(what) has no id") }
+            guard let id = v["id"]?.stringValue.flatMap(UUID.init(uuidString:)) else {
+                throw DeviceError("the server's answer creating the \(what) has no id")
+            }
             return id
         }
         let project = try uuid(try await admin.createProject(name: "Fleet \(stamp)", appId: "fleet.\(stamp)", accountId: account), "project")
         let type = try uuid(try await admin.createEntityType(name: "Household \(stamp)", accountId: account), "entity type")
         let formId = "fleet-survey-\(stamp)"
-        _ = try await admin.createForm(formId: formId, name: "Household survey", version: "1", projectIds: [project], fields: formFields, accountId: account)
+        _ = try await admin.createForm(
+            formId: formId, name: "Household survey", version: "1", projectIds: [project], fields: formFields, accountId: account)
         let root = UUID()
         let units = (0..<options.users).map { _ in UUID() }
         var tree: [JSONValue] = [.object(["id": .string(root.lowercasedText), "name": .string("Fleet \(stamp)"), "parentId": .null])]
@@ -74,8 +78,9 @@ public struct FleetSetup: Sendable {
         let accountId = account
         let failures = await forEachConcurrently(units.count, width: 4) { k in
             let username = "fleet-\(stamp)-\(k + 1)"
-            _ = try await admin.createUser(username: username, password: password, role: "agent", projectIds: [project],
-                                           orgUnitIds: [units[k]], accountId: accountId)
+            _ = try await admin.createUser(
+                username: username, password: password, role: "agent", projectIds: [project],
+                orgUnitIds: [units[k]], accountId: accountId)
             let session = try await base.sharing(token: nil).signIn(username: username, password: password)
             agents.set(k, Agent(username: username, orgUnit: units[k], session: session))
         }
@@ -84,7 +89,8 @@ public struct FleetSetup: Sendable {
         var adminToken = signIn.token
         if signIn.user.role == "superuser" {
             let name = "fleet-\(stamp)-admin"
-            _ = try await admin.createUser(username: name, password: password, role: "admin", projectIds: [project], orgUnitIds: [root], accountId: account)
+            _ = try await admin.createUser(
+                username: name, password: password, role: "admin", projectIds: [project], orgUnitIds: [root], accountId: account)
             adminToken = try await base.sharing(token: nil).signIn(username: name, password: password).token
         }
         let agentSession = agents.all.first!.session
@@ -102,5 +108,3 @@ final class AgentList: Sendable {
     func set(_ k: Int, _ a: FleetSetup.Agent) { slots.withLock { $0[k] = a } }
     var all: [FleetSetup.Agent] { slots.withLock { $0.compactMap { $0 } } }
 }
-
-import Synchronization

@@ -69,7 +69,8 @@ public final class FleetSimulator: Sendable {
                     let s = self.options.clockSkewSeconds
                     try await device.store.setClockSkew(milliseconds: Int64(Double.random(in: -s...s) * 1000))
                 }
-                _ = try await clients[self.agentIndex(i)].registerDevice(deviceId: session.deviceId, model: "fleet-emulator", appVersion: "fieldsync-simulate")
+                _ = try await clients[self.agentIndex(i)].registerDevice(
+                    deviceId: session.deviceId, model: "fleet-emulator", appVersion: "fieldsync-simulate")
                 try await device.store.setRegistered()
                 try await device.store.saveCatalog(forms: setup.forms, entityTypes: setup.entityTypes)
             }
@@ -79,8 +80,9 @@ public final class FleetSimulator: Sendable {
         try await phase("seed", setup.agents.count) { k in
             try await self.withDevice(k * self.options.devicesPerUser) { device in
                 for id in shared[k] {
-                    try await device.createEntity(id: id, type: setup.entityTypeId, orgUnit: setup.agents[k].orgUnit,
-                                                  attributes: ["name": .string("Household \(id.uuidString.prefix(4))"), "status": .string("new")])
+                    try await device.createEntity(
+                        id: id, type: setup.entityTypeId, orgUnit: setup.agents[k].orgUnit,
+                        attributes: ["name": .string("Household \(id.uuidString.prefix(4))"), "status": .string("new")])
                 }
                 _ = try await device.sync(transport: ClientTransport(client: clients[k]), batchSize: self.options.batchSize)
             }
@@ -101,12 +103,15 @@ public final class FleetSimulator: Sendable {
                 for _ in 0..<self.options.records {
                     if !shared[k].isEmpty && Double.random(in: 0..<1) < self.options.sharedEditRate {
                         let field = Bool.random() ? "status" : "visits"
-                        let value: JSONValue = field == "status" ? .string(["visited", "absent", "moved", "refused"].randomElement()!) : .number(Double(Int.random(in: 1...9)))
+                        let value: JSONValue =
+                            field == "status"
+                            ? .string(["visited", "absent", "moved", "refused"].randomElement()!) : .number(Double(Int.random(in: 1...9)))
                         try await device.edit(kind: .entity, id: shared[k].randomElement()!, changes: [field: value])
                         sharedEdits += 1
                     }
                 }
-                try await device.collect(count: self.options.records - sharedEdits, form: setup.formId, orgUnit: setup.agents[k].orgUnit, track: self.options.track)
+                try await device.collect(
+                    count: self.options.records - sharedEdits, form: setup.formId, orgUnit: setup.agents[k].orgUnit, track: self.options.track)
             }
         }
         report.workSeconds = (ContinuousClock.now - clock).seconds
@@ -118,7 +123,9 @@ public final class FleetSimulator: Sendable {
         let failures = Mutex(0)
         let spent = Mutex((push: 0.0, pull: 0.0, store: 0.0))
         let account: @Sendable (SyncReport) -> Void = { r in
-            spent.withLock { $0.push += r.pushSeconds; $0.pull += r.pullSeconds; $0.store += r.storeSeconds }
+            spent.withLock {
+                $0.push += r.pushSeconds; $0.pull += r.pullSeconds; $0.store += r.storeSeconds
+            }
         }
         var round = 0
         while round < options.maxRounds && !pending.withLock({ $0.isEmpty }) {
@@ -131,8 +138,9 @@ public final class FleetSimulator: Sendable {
                 let transport = FaultyTransport(ClientTransport(client: clients[self.agentIndex(i)]), plan: faultPlan, counter: faults)
                 do {
                     let r = try await self.withDevice(i) { device in
-                        try await device.sync(transport: transport, batchSize: self.options.batchSize, faults: faultPlan,
-                                              onPush: { latencies.record($0) })
+                        try await device.sync(
+                            transport: transport, batchSize: self.options.batchSize, faults: faultPlan,
+                            onPush: { latencies.record($0) })
                     }
                     account(r)
                     if r.outboxLeft == 0 { _ = pending.withLock { $0.remove(i) } }
@@ -170,7 +178,9 @@ public final class FleetSimulator: Sendable {
     /// Runs `body` for `0..<count` with bounded concurrency and progress; throws the
     /// first failure unless `tolerateFailures`.
     @discardableResult
-    func phase(_ name: String, _ count: Int, tolerateFailures: Bool = false, _ body: @escaping @Sendable (Int) async throws -> Void) async throws -> Int {
+    func phase(
+        _ name: String, _ count: Int, tolerateFailures: Bool = false, _ body: @escaping @Sendable (Int) async throws -> Void
+    ) async throws -> Int {
         let done = Atomic<Int>(0)
         let progress = self.progress
         progress(name, 0, count)
@@ -233,7 +243,9 @@ public final class FleetSimulator: Sendable {
                         if !positionSet.contains(w.id) { lost += 1; why = why ?? "position \(w.id) is not on the server" }
                     } else if let doc = serverView[key] {
                         let have = Int64(doc["version"]?[replica]?.numberValue ?? 0)
-                        if have < w.counter { lost += 1; why = why ?? "\(key): the server's version has \(replica):\(have), the device wrote \(w.counter)" }
+                        if have < w.counter {
+                            lost += 1; why = why ?? "\(key): the server's version has \(replica):\(have), the device wrote \(w.counter)"
+                        }
                     } else {
                         lost += 1
                         why = why ?? "\(key) is not on the server"

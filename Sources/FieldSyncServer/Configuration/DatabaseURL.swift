@@ -6,7 +6,7 @@ import PostgresNIO
 enum DatabaseURL {
     static func configuration(from url: String) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url),
-              let scheme = components.scheme, scheme == "postgres" || scheme == "postgresql"
+            let scheme = components.scheme, scheme == "postgres" || scheme == "postgresql"
         else {
             throw ConfigurationError("FIELDSYNC_DATABASE_URL must look like postgres://user:password@host:5432/database")
         }

@@ -77,9 +77,10 @@ struct AdminController {
                 throw ItemError.invalidField("password", "password must be 8 to 72 bytes long")
             }
             let role = try AdminRequest.role(r.requiredString("role"))
-            let user = AccountStore.User(id: try AdminRequest.newId(r), username: username, role: role, accountId: account,
-                                         projectIds: try AdminRequest.uuids(r, "projectIds") ?? [],
-                                         orgUnitIds: try AdminRequest.uuids(r, "orgUnitIds") ?? [])
+            let user = AccountStore.User(
+                id: try AdminRequest.newId(r), username: username, role: role, accountId: account,
+                projectIds: try AdminRequest.uuids(r, "projectIds") ?? [],
+                orgUnitIds: try AdminRequest.uuids(r, "orgUnitIds") ?? [])
             return (user, password)
         }
         try await database.withConnection { c in
@@ -113,8 +114,10 @@ struct AdminController {
         guard let id = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("no such user") }
         let r = try await AdminRequest.read(request, limit: config.maxPushBytes)
         let (role, projects, units) = try AdminRequest.validate { () throws(ItemError) -> (Role?, [UUID]?, [UUID]?) in
-            (try r.string("role").map { name throws(ItemError) in try AdminRequest.role(name) },
-             try AdminRequest.uuids(r, "projectIds"), try AdminRequest.uuids(r, "orgUnitIds"))
+            (
+                try r.string("role").map { name throws(ItemError) in try AdminRequest.role(name) },
+                try AdminRequest.uuids(r, "projectIds"), try AdminRequest.uuids(r, "orgUnitIds")
+            )
         }
         let user = try await database.withConnection { c in
             let store = AccountStore(connection: c, logger: context.logger)

@@ -83,8 +83,9 @@ struct AttachmentController {
             try await flush()
             let digest = Array(hasher.finalize())
             guard digest == expected else {
-                throw APIError(.unprocessableContent, code: ErrorCode.digestMismatch,
-                               message: "the bytes hash to \(digest.map { String(format: "%02x", $0) }.joined()), not to the digest in the path")
+                throw APIError(
+                    .unprocessableContent, code: ErrorCode.digestMismatch,
+                    message: "the bytes hash to \(digest.map { String(format: "%02x", $0) }.joined()), not to the digest in the path")
             }
             try await store.complete(account: account, sha256: sha, size: total)
             return total

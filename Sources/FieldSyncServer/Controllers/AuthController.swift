@@ -35,19 +35,22 @@ struct AuthController {
             throw APIError(error, status: .badRequest)
         }
         let signedIn = try await authenticate(username: username, password: password, deviceId: deviceId, context: context)
-        return JSONBody.response(.object([
-            "token": .string(signedIn.token),
-            "expiresAt": .string(signedIn.expires.rfc3339),
-            "user": signedIn.caller.userJSON,
-        ]))
+        return JSONBody.response(
+            .object([
+                "token": .string(signedIn.token),
+                "expiresAt": .string(signedIn.expires.rfc3339),
+                "user": signedIn.caller.userJSON,
+            ]))
     }
 
     /// Checks a username and password and issues a token: the one sign-in both
     /// `POST /v1/auth/token` and Central's `POST /odk/v1/sessions` use, with its rate
     /// limit per username and per address, and one answer for an unknown user and a
     /// wrong password.
-    func authenticate(username: String, password: String, deviceId: UUID?,
-                      context: AppRequestContext) async throws -> (token: String, expires: Date, caller: Caller) {
+    func authenticate(
+        username: String, password: String, deviceId: UUID?,
+        context: AppRequestContext
+    ) async throws -> (token: String, expires: Date, caller: Caller) {
         let address = context.remoteAddress?.ipAddress ?? "unknown"
         let keys = ["user:\(username.lowercased())", "addr:\(address)"]
         let logger = context.logger

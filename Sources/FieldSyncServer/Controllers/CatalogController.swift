@@ -78,9 +78,13 @@ struct CatalogController {
             let fr = try ObjectReader(f, path: "fields[\(k)]")
             try RequestChecks.rejectNullMembers(fr, of: ["name", "type", "required", "choices"])
             let name = try fr.requiredString("name")
-            guard !name.isEmpty, names.insert(name).inserted else { throw ItemError.invalidField(fr.field("name"), "field names must be non-empty and unique; \"\(name)\" repeats") }
+            guard !name.isEmpty, names.insert(name).inserted else {
+                throw ItemError.invalidField(fr.field("name"), "field names must be non-empty and unique; \"\(name)\" repeats")
+            }
             let type = try fr.requiredString("type")
-            guard types.contains(type) else { throw ItemError.invalidField(fr.field("type"), "type must be one of \(types.sorted().joined(separator: ", ")); got \"\(type)\"") }
+            guard types.contains(type) else {
+                throw ItemError.invalidField(fr.field("type"), "type must be one of \(types.sorted().joined(separator: ", ")); got \"\(type)\"")
+            }
             var field: [String: JSONValue] = ["name": .string(name), "type": .string(type)]
             if let required = try fr.bool("required") { field["required"] = .bool(required) }
             if let choices = try fr.array("choices") {
@@ -131,11 +135,14 @@ struct CatalogController {
         let f = try AdminRequest.validate { () throws(ItemError) -> NewForm in
             var projects: [UUID] = []
             for (k, v) in (try r.array("projectIds") ?? []).enumerated() {
-                guard let u = v.stringValue.flatMap(UUID.init(text:)) else { throw ItemError.invalidField("projectIds[\(k)]", "projectIds must hold UUIDs") }
+                guard let u = v.stringValue.flatMap(UUID.init(text:)) else {
+                    throw ItemError.invalidField("projectIds[\(k)]", "projectIds must hold UUIDs")
+                }
                 projects.append(u)
             }
-            return NewForm(id: try AdminRequest.newId(r), formId: try AdminRequest.name(r, "formId"), name: try AdminRequest.name(r),
-                           version: try AdminRequest.name(r, "version"), projects: projects, fields: try Self.formFields(r).map(JSONValue.array))
+            return NewForm(
+                id: try AdminRequest.newId(r), formId: try AdminRequest.name(r, "formId"), name: try AdminRequest.name(r),
+                version: try AdminRequest.name(r, "version"), projects: projects, fields: try Self.formFields(r).map(JSONValue.array))
         }
         let createdAt = try await database.transaction { c in
             try await AccountStore(connection: c, logger: context.logger).requireReferences(account: account, projects: f.projects, units: [])
@@ -179,7 +186,8 @@ struct CatalogController {
             guard let form = try await store.form(account: account, formUUID) else { throw APIError.notFound("no such form") }
             return (form.formId, try await store.addVersion(account: account, form: formUUID, version: version, fields: fields))
         }
-        return JSONBody.response(Self.versionJSON(form: formUUID, formId: formId, version: version, fields: fields, createdAt: createdAt), status: .created)
+        return JSONBody.response(
+            Self.versionJSON(form: formUUID, formId: formId, version: version, fields: fields, createdAt: createdAt), status: .created)
     }
 
     @Sendable func listFormVersions(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -22,7 +22,9 @@ extension CentralController {
     }
 
     /// The entity list of the URL (its name) in the URL's project.
-    func entityList(_ context: AppRequestContext, name named: String? = nil) async throws -> (CallerScope, CentralStore.Project, CentralEntityStore.EntityList) {
+    func entityList(
+        _ context: AppRequestContext, name named: String? = nil
+    ) async throws -> (CallerScope, CentralStore.Project, CentralEntityStore.EntityList) {
         let (scope, project) = try await self.project(context)
         let name = named ?? RequestChecks.pathParameter(context, "name") ?? ""
         let list = try await database.withConnection { c in
@@ -38,15 +40,19 @@ extension CentralController {
         let properties = try await database.withConnection { c in
             try await CentralEntityStore(scope: scope, connection: c, logger: context.logger).properties(of: list.id)
         }
-        return JSONBody.response(.object([
-            "name": .string(list.name), "projectId": .number(Double(project.odkId)), "createdAt": .string(list.createdAt.rfc3339),
-            "approvalRequired": .bool(false), "ownerOnly": .bool(false),
-            "properties": .array(properties.map { p in
-                .object(["name": .string(p.name), "odataName": .string(p.name), "publishedAt": .string(p.createdAt.rfc3339),
-                         "forms": .array(p.formId.map { [.string($0)] } ?? [])])
-            }),
-            "linkedForms": .array([]), "sourceForms": .array([]),
-        ]))
+        return JSONBody.response(
+            .object([
+                "name": .string(list.name), "projectId": .number(Double(project.odkId)), "createdAt": .string(list.createdAt.rfc3339),
+                "approvalRequired": .bool(false), "ownerOnly": .bool(false),
+                "properties": .array(
+                    properties.map { p in
+                        .object([
+                            "name": .string(p.name), "odataName": .string(p.name), "publishedAt": .string(p.createdAt.rfc3339),
+                            "forms": .array(p.formId.map { [.string($0)] } ?? []),
+                        ])
+                    }),
+                "linkedForms": .array([]), "sourceForms": .array([]),
+            ]))
     }
 
     /// `POST …/datasets/{name}/properties` `{"name"}` (admins): 200 `{"success":true}`,
@@ -62,12 +68,17 @@ extension CentralController {
             name = try r.requiredString("name")
         } catch { throw APIError(error, status: .badRequest) }
         guard XFormEntityProperty.isValidName(name) else {
-            throw APIError.badRequest("\"\(name.prefix(100))\" can't be a property name (not empty, name, label, or starting with __; no spaces, commas or quotes)", field: "name")
+            throw APIError.badRequest(
+                "\"\(name.prefix(100))\" can't be a property name (not empty, name, label, or starting with __; no spaces, commas or quotes)",
+                field: "name")
         }
         let added = try await database.withConnection { c in
             try await CentralEntityStore(scope: scope, connection: c, logger: context.logger).addProperty(name, to: list.id)
         }
-        guard added else { throw APIError.conflict(ErrorCode.alreadyExists, "entity list \(list.name.prefix(100)) already has the property \(name.prefix(100))", field: "name") }
+        guard added else {
+            throw APIError.conflict(
+                ErrorCode.alreadyExists, "entity list \(list.name.prefix(100)) already has the property \(name.prefix(100))", field: "name")
+        }
         return JSONBody.response(.object(["success": .bool(true)]))
     }
 
@@ -127,7 +138,9 @@ extension CentralController {
                     let bare = text.hasPrefix("uuid:") ? String(text.dropFirst(5)) : text
                     guard let parsed = UUID(text: bare) else { throw ItemError.invalidField("uuid", "uuid must be a UUID") }
                     id = parsed
-                } else { id = UUID() }
+                } else {
+                    id = UUID()
+                }
                 let (label, data) = try Self.labelAndData(body, path: "", properties: properties, labelRequired: true)
                 changes.append(.init(entity: id, list: list.id, base: nil, label: label, data: data))
             }
@@ -166,7 +179,9 @@ extension CentralController {
             let r = try ObjectReader(body, path: "")
             try RequestChecks.rejectNullMembers(r, of: ["label", "data"])
             (label, data) = try Self.labelAndData(body, path: "", properties: properties, labelRequired: false)
-            if label == nil, data.isEmpty { throw ItemError.invalidField("body", "an update changes the label or some data; this one changes nothing") }
+            if label == nil, data.isEmpty {
+                throw ItemError.invalidField("body", "an update changes the label or some data; this one changes nothing")
+            }
         } catch { throw APIError(error, status: .badRequest) }
         let change = ODKEntityWriter.Change(entity: id, list: list.id, base: base, label: label, data: data)
         try await write(change, scope: scope, project: project, request: request, logger: logger)
@@ -197,12 +212,16 @@ extension CentralController {
     }
 
     /// The entity, if the caller may see it and it is not deleted (404 otherwise).
-    func readEntity(_ id: UUID, scope: CallerScope, project: CentralStore.Project, list: CentralEntityStore.EntityList,
-                    logger: Logger) async throws -> CentralEntityStore.Entity {
+    func readEntity(
+        _ id: UUID, scope: CallerScope, project: CentralStore.Project, list: CentralEntityStore.EntityList,
+        logger: Logger
+    ) async throws -> CentralEntityStore.Entity {
         let found = try await database.withConnection { c in
             try await CentralEntityStore(scope: scope, connection: c, logger: logger).entities(list: list.id, project: project.id, id: id).first
         }
-        guard let found, !found.deleted else { throw APIError.notFound("entity \(id.lowercased) does not exist in entity list \(list.name.prefix(100))") }
+        guard let found, !found.deleted else {
+            throw APIError.notFound("entity \(id.lowercased) does not exist in entity list \(list.name.prefix(100))")
+        }
         return found
     }
 
@@ -227,13 +246,17 @@ extension CentralController {
             guard let n = Int(String(raw)), n >= 1 else { throw APIError.badRequest("baseVersion must be a whole number ≥ 1", field: "baseVersion") }
             return .version(n, force: force)
         }
-        guard force else { throw APIError.badRequest("an update names the version it was made on (baseVersion=N), or sends force=true", field: "baseVersion") }
+        guard force else {
+            throw APIError.badRequest("an update names the version it was made on (baseVersion=N), or sends force=true", field: "baseVersion")
+        }
         return .current
     }
 
     /// `label` and `data` of an entity in a request: `data` an object whose keys are
     /// properties of the list and whose values are text (or null, which clears).
-    static func labelAndData(_ json: JSONValue, path: String, properties: Set<String>, labelRequired: Bool) throws(ItemError) -> (String?, [String: JSONValue]) {
+    static func labelAndData(
+        _ json: JSONValue, path: String, properties: Set<String>, labelRequired: Bool
+    ) throws(ItemError) -> (String?, [String: JSONValue]) {
         let at = { (name: String) in path.isEmpty ? name : "\(path).\(name)" }
         guard case .object(let o) = json else { throw ItemError.invalidField(path.isEmpty ? "body" : path, "an entity is an object {label, data}") }
         var label: String?
@@ -250,7 +273,8 @@ extension CentralController {
         case .object(let d)?:
             for (key, value) in d {
                 guard properties.contains(key) else {
-                    throw ItemError.invalidField(at("data.\(key.prefix(100))"), "\(key.prefix(100)) is not a property of this entity list; add it first (POST …/properties)")
+                    throw ItemError.invalidField(
+                        at("data.\(key.prefix(100))"), "\(key.prefix(100)) is not a property of this entity list; add it first (POST …/properties)")
                 }
                 switch value {
                 case .string, .null: data[key] = value

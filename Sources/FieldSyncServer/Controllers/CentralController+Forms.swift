@@ -38,8 +38,9 @@ extension CentralController {
     static func optionalXForm(_ request: Request) async throws -> (XForm, [UInt8])? {
         let type = request.headers[.contentType].map { $0.lowercased() } ?? ""
         if type.contains("spreadsheet") || type.contains("ms-excel") {
-            throw APIError(.unsupportedMediaType, code: ErrorCode.invalidRequest,
-                           message: "FieldSync takes XForms (XML) only: convert the XLSForm with pyxform (xls2xform) and upload the XML")
+            throw APIError(
+                .unsupportedMediaType, code: ErrorCode.invalidRequest,
+                message: "FieldSync takes XForms (XML) only: convert the XLSForm with pyxform (xls2xform) and upload the XML")
         }
         let body = Array(buffer: try await JSONBody.collect(request, limit: ODKLimits.default.maxXMLBytes, setting: "the XForm limit"))
         guard !body.isEmpty else { return nil }
@@ -64,9 +65,10 @@ extension CentralController {
             let published = try await odk.publishedForm(project: project.id, formId: form.formID, version: nil)
             let draft = try await drafts.draft(project: project.id, formId: form.formID)
             if published != nil || draft != nil {
-                throw APIError.conflict(ErrorCode.alreadyExists,
-                                        "project \(project.odkId) has a form \(form.formID.prefix(100)) already; post a new version to …/forms/\(form.formID.prefix(100))/draft",
-                                        field: "id")
+                throw APIError.conflict(
+                    ErrorCode.alreadyExists,
+                    "project \(project.odkId) has a form \(form.formID.prefix(100)) already; post a new version to …/forms/\(form.formID.prefix(100))/draft",
+                    field: "id")
             }
             if publish {
                 _ = try await XFormPublisher(scope: scope, connection: c, logger: logger).publish(form, xml: body, project: project.id)
@@ -76,12 +78,13 @@ extension CentralController {
             return Date()
         }
         logger.info("odk form created", metadata: ["formId": "\(form.formID.prefix(100))", "published": "\(publish)"])
-        return JSONBody.response(.object([
-            "projectId": .number(Double(project.odkId)), "xmlFormId": .string(form.formID), "name": .string(title),
-            "version": .string(version), "hash": .string(OpenRosa.md5Hex(body)), "state": .string("open"),
-            "enketoId": .null, "keyId": .null, "createdAt": .string(created.rfc3339), "updatedAt": .null,
-            "publishedAt": publish ? .string(created.rfc3339) : .null,
-        ]))
+        return JSONBody.response(
+            .object([
+                "projectId": .number(Double(project.odkId)), "xmlFormId": .string(form.formID), "name": .string(title),
+                "version": .string(version), "hash": .string(OpenRosa.md5Hex(body)), "state": .string("open"),
+                "enketoId": .null, "keyId": .null, "createdAt": .string(created.rfc3339), "updatedAt": .null,
+                "publishedAt": publish ? .string(created.rfc3339) : .null,
+            ]))
     }
 
     /// `POST …/forms/{id}/draft`: the body's XForm (of the same id) as the form's new
@@ -128,8 +131,9 @@ extension CentralController {
         let limit = min(auth.config.maxAttachmentBytes, ODKLimits.default.maxMultipartBytes)
         let bytes = Array(buffer: try await JSONBody.collect(request, limit: limit, setting: "the form media limit"))
         let sha = OpenRosa.sha256(bytes)
-        let media = ODKFormStore.Media(filename: filename, sha256: sha, md5: OpenRosa.md5Hex(bytes), size: Int64(bytes.count),
-                                       contentType: request.headers[.contentType].map { String($0.prefix(200)) } ?? "application/octet-stream")
+        let media = ODKFormStore.Media(
+            filename: filename, sha256: sha, md5: OpenRosa.md5Hex(bytes), size: Int64(bytes.count),
+            contentType: request.headers[.contentType].map { String($0.prefix(200)) } ?? "application/octet-stream")
         try await database.transaction { c in
             try await AttachmentStore(connection: c, logger: logger)
                 .storeWhole(account: scope.account, sha256: sha, bytes: bytes, chunkSize: AttachmentController.chunkSize)
@@ -162,9 +166,10 @@ extension CentralController {
             }
             let published = try await XFormPublisher(scope: scope, connection: c, logger: logger).publish(form, xml: body, project: project.id)
             guard published.created else {
-                throw APIError.conflict(ErrorCode.alreadyExists,
-                                        "form \(formId.prefix(100)) has version \(published.version.prefix(100)) published already; give the draft a new version",
-                                        field: "version")
+                throw APIError.conflict(
+                    ErrorCode.alreadyExists,
+                    "form \(formId.prefix(100)) has version \(published.version.prefix(100)) published already; give the draft a new version",
+                    field: "version")
             }
             try await drafts.deleteDraft(project: project.id, formId: formId)
             return published

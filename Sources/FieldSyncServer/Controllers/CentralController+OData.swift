@@ -67,11 +67,13 @@ extension CentralController {
             var rows: [[String: JSONValue]] = []
             for s in subs {
                 guard let xml = s.latestXML,
-                      let root = try? ODKSubmissionParser.document(Array(xml.utf8), limits: limits),
-                      let header = try? ODKSubmissionParser.header(root) else { continue }
+                    let root = try? ODKSubmissionParser.document(Array(xml.utf8), limits: limits),
+                    let header = try? ODKSubmissionParser.header(root)
+                else { continue }
                 let version = header.version ?? form.version
                 if xforms[version] == nil,
-                   let stored = try await odk.publishedForm(project: project.id, formId: form.xmlFormId, version: version) {
+                    let stored = try await odk.publishedForm(project: project.id, formId: form.xmlFormId, version: version)
+                {
                     xforms[version] = try? XFormParser.parse(Array(stored.xml.utf8), limits: limits)
                 }
                 guard let xform = xforms[version] else { continue }
@@ -89,9 +91,10 @@ extension CentralController {
             return rows
         }
         let path = "projects/\(project.odkId)/forms/\(OpenRosaController.pathSegment(form.xmlFormId)).svc"
-        return JSONBody.response(ODataTable.document(
-            context: Self.centralURL(request, path + "/$metadata#Submissions"), rows: rows, query: query,
-            nextLink: Self.nextLink(request, path + "/Submissions", query: query)))
+        return JSONBody.response(
+            ODataTable.document(
+                context: Self.centralURL(request, path + "/$metadata#Submissions"), rows: rows, query: query,
+                nextLink: Self.nextLink(request, path + "/Submissions", query: query)))
     }
 
     /// `GET …/datasets/{name}.svc/Entities`: the entities the caller may see, deleted ones
@@ -119,8 +122,9 @@ extension CentralController {
             return row
         }
         let path = "projects/\(project.odkId)/datasets/\(OpenRosaController.pathSegment(list.name)).svc"
-        return JSONBody.response(ODataTable.document(
-            context: Self.centralURL(request, path + "/$metadata#Entities"), rows: rows, query: query,
-            nextLink: Self.nextLink(request, path + "/Entities", query: query)))
+        return JSONBody.response(
+            ODataTable.document(
+                context: Self.centralURL(request, path + "/$metadata#Entities"), rows: rows, query: query,
+                nextLink: Self.nextLink(request, path + "/Entities", query: query)))
     }
 }

@@ -55,11 +55,12 @@ struct CentralController {
             throw APIError(error, status: .badRequest)
         }
         let signedIn = try await auth.authenticate(username: username, password: password, deviceId: nil, context: context)
-        return JSONBody.response(.object([
-            "token": .string(signedIn.token),
-            "expiresAt": .string(signedIn.expires.rfc3339),
-            "createdAt": .string(Date().rfc3339),
-        ]))
+        return JSONBody.response(
+            .object([
+                "token": .string(signedIn.token),
+                "expiresAt": .string(signedIn.expires.rfc3339),
+                "createdAt": .string(Date().rfc3339),
+            ]))
     }
 
     /// `GET users/current`: the caller as Central's `User` (pyodk checks a cached token
@@ -70,11 +71,12 @@ struct CentralController {
             try await CentralStore.user(caller.userId, connection: c, logger: context.logger)
         }
         guard let user else { throw APIError.unauthorized("the token's user no longer exists") }
-        return JSONBody.response(.object([
-            "id": .number(Double(user.odkId)), "type": .string("user"), "displayName": .string(user.username),
-            "email": .string(user.username), "createdAt": .string(user.createdAt.rfc3339),
-            "updatedAt": .null, "deletedAt": .null,
-        ]))
+        return JSONBody.response(
+            .object([
+                "id": .number(Double(user.odkId)), "type": .string("user"), "displayName": .string(user.username),
+                "email": .string(user.username), "createdAt": .string(user.createdAt.rfc3339),
+                "updatedAt": .null, "deletedAt": .null,
+            ]))
     }
 
     // MARK: projects
@@ -113,10 +115,14 @@ struct CentralController {
         let lists = try await database.withConnection { c in
             try await CentralStore(scope: scope, connection: c, logger: context.logger).entityLists()
         }
-        return JSONBody.response(.array(lists.map { l in
-            .object(["name": .string(l.name), "projectId": .number(Double(project.odkId)), "createdAt": .string(l.createdAt.rfc3339),
-                     "approvalRequired": .bool(false)])
-        }))
+        return JSONBody.response(
+            .array(
+                lists.map { l in
+                    .object([
+                        "name": .string(l.name), "projectId": .number(Double(project.odkId)), "createdAt": .string(l.createdAt.rfc3339),
+                        "approvalRequired": .bool(false),
+                    ])
+                }))
     }
 
     // MARK: forms
@@ -140,8 +146,9 @@ struct CentralController {
                     .publishedForm(project: project.id, formId: form.xmlFormId, version: nil)?.xml
             }
             guard let xml else { throw APIError.notFound("form \(form.xmlFormId.prefix(100)) has no XForm") }
-            return Response(status: .ok, headers: [.contentType: "application/xml; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: xml)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/xml; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: xml)))
         }
         let (_, project, form) = try await self.form(context)
         return JSONBody.response(Self.json(form, project: project))
@@ -213,10 +220,11 @@ struct CentralController {
             var files: [String: Bool] = [:]
             // The names its answers give, read with the form version it was sent for.
             if let root = try? ODKSubmissionParser.document(Array(stored.xml.utf8), limits: limits),
-               let header = try? ODKSubmissionParser.header(root),
-               let version = try await odk.publishedForm(project: project.id, formId: header.formID, version: header.version),
-               let xform = try? XFormParser.parse(Array(version.xml.utf8), limits: limits),
-               let parsed = try? ODKSubmissionParser.parse(document: root, form: xform) {
+                let header = try? ODKSubmissionParser.header(root),
+                let version = try await odk.publishedForm(project: project.id, formId: header.formID, version: header.version),
+                let xform = try? XFormParser.parse(Array(version.xml.utf8), limits: limits),
+                let parsed = try? ODKSubmissionParser.parse(document: root, form: xform)
+            {
                 for name in parsed.attachmentNames { files[name] = false }
             }
             for file in try await odk.files(iid) { files[file.name] = true }
@@ -241,15 +249,17 @@ struct CentralController {
                 guard try await !central.submissions(form: form.form, project: project.id, instanceId: iid).isEmpty else { return nil }
             }
             guard let file = try await ODKStore(account: scope.account, connection: c, logger: logger).files(iid).first(where: { $0.name == name }),
-                  let digest = Self.bytes(hex: file.sha256),
-                  let bytes = try await AttachmentStore(connection: c, logger: logger).read(account: scope.account, sha256: digest) else { return nil }
+                let digest = Self.bytes(hex: file.sha256),
+                let bytes = try await AttachmentStore(connection: c, logger: logger).read(account: scope.account, sha256: digest)
+            else { return nil }
             return (file, bytes)
         }
         guard let (file, bytes) = found else {
             throw APIError.notFound("submission \(iid.prefix(100)) of form \(form.xmlFormId.prefix(100)) has no file \(name.prefix(100))")
         }
-        return Response(status: .ok, headers: [.contentType: file.contentType ?? "application/octet-stream"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        return Response(
+            status: .ok, headers: [.contentType: file.contentType ?? "application/octet-stream"],
+            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// `POST …/submissions/{instanceId}/attachments/{name}`, the file as the body (pyodk's
@@ -261,10 +271,13 @@ struct CentralController {
         let limits = ODKLimits.default
         let limit = min(auth.config.maxAttachmentBytes, limits.maxMultipartBytes)
         let bytes = Array(buffer: try await JSONBody.collect(request, limit: limit, setting: "FIELDSYNC_MAX_ATTACHMENT_BYTES"))
-        let rewritten = try await ODKSubmissionWriter(scope: scope, project: project.id, projectName: "\(project.odkId)", limits: limits,
-                                                      database: database, logger: context.logger)
-            .addFile(instanceID: iid, form: form.xmlFormId, name: name, bytes: bytes,
-                     contentType: request.headers[.contentType].map { String($0.prefix(200)) })
+        let rewritten = try await ODKSubmissionWriter(
+            scope: scope, project: project.id, projectName: "\(project.odkId)", limits: limits,
+            database: database, logger: context.logger
+        )
+        .addFile(
+            instanceID: iid, form: form.xmlFormId, name: name, bytes: bytes,
+            contentType: request.headers[.contentType].map { String($0.prefix(200)) })
         context.logger.info("odk submission file", metadata: ["project": "\(project.odkId)", "size": "\(bytes.count)", "rewritten": "\(rewritten)"])
         return JSONBody.response(.object(["success": .bool(true)]))
     }
@@ -298,14 +311,17 @@ struct CentralController {
             header = try ODKSubmissionParser.header(root)
         } catch { throw APIError(error) }
         guard header.formID == form.xmlFormId else {
-            throw APIError.badRequest("the submission is of form \(header.formID.prefix(100)), not \(form.xmlFormId.prefix(100)) of the URL", field: "id")
+            throw APIError.badRequest(
+                "the submission is of form \(header.formID.prefix(100)), not \(form.xmlFormId.prefix(100)) of the URL", field: "id")
         }
         let incoming = ODKSubmissionWriter.Incoming(
             xml: body, root: root, header: header, files: [], complete: true,
             deviceID: request.uri.queryParameters["deviceID"].map(String.init),
             userAgent: request.headers[.userAgent].map { String($0.prefix(200)) })
-        let written = try await ODKSubmissionWriter(scope: scope, project: project.id, projectName: "\(project.odkId)", limits: limits,
-                                                    database: database, logger: context.logger).write(incoming)
+        let written = try await ODKSubmissionWriter(
+            scope: scope, project: project.id, projectName: "\(project.odkId)", limits: limits,
+            database: database, logger: context.logger
+        ).write(incoming)
         let sub = try await database.withConnection { c in
             try await CentralStore(scope: scope, connection: c, logger: context.logger)
                 .submissions(form: written.form, project: project.id, instanceId: written.instanceID).first

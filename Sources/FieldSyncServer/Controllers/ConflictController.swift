@@ -74,7 +74,9 @@ struct ConflictController {
         let changes: [String: JSONValue]
         do throws(ItemError) {
             let r = try ObjectReader(body, path: "")
-            guard let c = try r.objectMember("changes"), !c.isEmpty else { throw ItemError.invalidRequest("changes is required and may not be empty", field: "changes") }
+            guard let c = try r.objectMember("changes"), !c.isEmpty else {
+                throw ItemError.invalidRequest("changes is required and may not be empty", field: "changes")
+            }
             changes = c
         } catch { throw APIError(error, status: error.code == ErrorCode.invalidRequest ? .badRequest : .unprocessableContent) }
         let logger = context.logger
@@ -132,7 +134,8 @@ struct ConflictController {
                         throw APIError.invalid("parent \(p.lowercased) does not exist", field: "changes.parentId", code: ErrorCode.unknownReference)
                     }
                     guard scope.covers(path: parentRow.path) else {
-                        throw APIError.invalid("parent \(p.lowercased) is outside your org units", field: "changes.parentId", code: ErrorCode.forbiddenReference)
+                        throw APIError.invalid(
+                            "parent \(p.lowercased) is outside your org units", field: "changes.parentId", code: ErrorCode.forbiddenReference)
                     }
                 } else {
                     throw APIError.invalid("parentId must be a UUID or null", field: "changes.parentId")
@@ -143,7 +146,8 @@ struct ConflictController {
                     throw APIError.invalid("orgUnitTypeId must be a UUID or null", field: "changes.orgUnitTypeId")
                 }
                 guard try await store.typeExists(type) else {
-                    throw APIError.invalid("org-unit type \(type.lowercased) does not exist", field: "changes.orgUnitTypeId", code: ErrorCode.unknownReference)
+                    throw APIError.invalid(
+                        "org-unit type \(type.lowercased) does not exist", field: "changes.orgUnitTypeId", code: ErrorCode.unknownReference)
                 }
             }
             var state = row.state

@@ -36,9 +36,10 @@ struct DeviceController {
             try await DeviceRegistry(connection: c, logger: context.logger)
                 .register(account: account, device: deviceId, model: model, appVersion: appVersion, user: userId)
         }
-        return JSONBody.response(.object([
-            "deviceId": .string(deviceId.lowercased), "userId": .string(userId.lowercased), "since": .string(since.rfc3339),
-        ]))
+        return JSONBody.response(
+            .object([
+                "deviceId": .string(deviceId.lowercased), "userId": .string(userId.lowercased), "since": .string(since.rfc3339),
+            ]))
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {

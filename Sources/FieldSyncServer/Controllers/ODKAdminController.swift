@@ -39,10 +39,11 @@ struct ODKAdminController {
         }
         let version = stored.version
         context.logger.info("xform stored", metadata: ["formId": "\(form.formID.prefix(100))", "version": "\(version.prefix(100))"])
-        return JSONBody.response(.object([
-            "id": .string(stored.form.lowercased), "formId": .string(form.formID), "name": .string(stored.title), "version": .string(version),
-            "md5": .string(stored.md5), "fields": form.fieldsJSON, "created": .bool(stored.created),
-        ]), status: stored.created ? .created : .ok)
+        return JSONBody.response(
+            .object([
+                "id": .string(stored.form.lowercased), "formId": .string(form.formID), "name": .string(stored.title), "version": .string(version),
+                "md5": .string(stored.md5), "fields": form.fieldsJSON, "created": .bool(stored.created),
+            ]), status: stored.created ? .created : .ok)
     }
 
     /// `POST /v1/app-users` `{"projectId","orgUnitIds","name"?}` (admins): an agent of
@@ -56,7 +57,9 @@ struct ODKAdminController {
         let (project, units, label) = try AdminRequest.validate { () throws(ItemError) -> (UUID, [UUID], String?) in
             let project = try r.requiredUUID("projectId")
             let units = try AdminRequest.uuids(r, "orgUnitIds") ?? []
-            guard !units.isEmpty else { throw ItemError.invalidField("orgUnitIds", "an app user needs at least one org unit to file submissions under") }
+            guard !units.isEmpty else {
+                throw ItemError.invalidField("orgUnitIds", "an app user needs at least one org unit to file submissions under")
+            }
             let label = try r.value("name") == nil ? nil : try AdminRequest.name(r)
             return (project, units, label)
         }
@@ -71,7 +74,8 @@ struct ODKAdminController {
             try await accounts.createUser(user, passwordHash: hash)
             let odk = ODKStore(account: scope.account, connection: c, logger: context.logger)
             guard let odkId = try await odk.odkId(of: project),
-                  let p = try await CentralStore(scope: scope, connection: c, logger: context.logger).project(odkId: odkId) else {
+                let p = try await CentralStore(scope: scope, connection: c, logger: context.logger).project(odkId: odkId)
+            else {
                 throw APIError.notFound("project \(project.lowercased) does not exist")
             }
             let (key, _) = try await AuthStore(connection: c, logger: context.logger)
@@ -89,10 +93,11 @@ struct ODKAdminController {
         ])
         let settingsText = JSONWriter.string(settings)
         context.logger.info("app user created", metadata: ["target": "\(id.lowercased)"])
-        return JSONBody.response(.object([
-            "user": user.json, "key": .string(key), "odkProjectId": .number(Double(odkId)), "serverUrl": .string(serverURL),
-            "settings": settings, "settingsQR": .string(try Self.zlibBase64(Array(settingsText.utf8))),
-        ]), status: .created)
+        return JSONBody.response(
+            .object([
+                "user": user.json, "key": .string(key), "odkProjectId": .number(Double(odkId)), "serverUrl": .string(serverURL),
+                "settings": settings, "settingsQR": .string(try Self.zlibBase64(Array(settingsText.utf8))),
+            ]), status: .created)
     }
 
     /// What Collect's QR code holds: the settings JSON, zlib-compressed, base64.

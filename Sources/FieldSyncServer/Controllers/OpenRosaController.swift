@@ -66,7 +66,8 @@ struct OpenRosaController {
         }
         let formId = String(file.dropLast(4))
         let form = try await database.withConnection { c in
-            try await ODKStore(account: p.scope.account, connection: c, logger: context.logger).publishedForm(project: p.id, formId: formId, version: nil)
+            try await ODKStore(account: p.scope.account, connection: c, logger: context.logger).publishedForm(
+                project: p.id, formId: formId, version: nil)
         }
         guard let form else { throw APIError.notFound("form \(formId.prefix(100)) does not exist in this project") }
         return OpenRosa.response(Array(form.xml.utf8))
@@ -82,13 +83,15 @@ struct OpenRosaController {
         }
         guard let files else { throw APIError.notFound("form \(formId.prefix(100)) does not exist in this project") }
         let base = OpenRosa.baseURL(request, key: p.key, project: p.odkId)
-        return OpenRosa.response(OpenRosaWriter.manifest(files.map { f in
-            OpenRosaWriter.MediaFileEntry(
-                filename: f.filename, md5Hex: f.md5,
-                downloadURL: "\(base)/forms/\(Self.pathSegment(formId))/attachments/\(Self.pathSegment(f.filename))",
-                isEntityList: f.entityList != nil,
-                integrityURL: f.entityList.map { "\(base)/datasets/\(Self.pathSegment($0))/integrity" })
-        }))
+        return OpenRosa.response(
+            OpenRosaWriter.manifest(
+                files.map { f in
+                    OpenRosaWriter.MediaFileEntry(
+                        filename: f.filename, md5Hex: f.md5,
+                        downloadURL: "\(base)/forms/\(Self.pathSegment(formId))/attachments/\(Self.pathSegment(f.filename))",
+                        isEntityList: f.entityList != nil,
+                        integrityURL: f.entityList.map { "\(base)/datasets/\(Self.pathSegment($0))/integrity" })
+                }))
     }
 
     /// `GET forms/{formId}/attachments/{filename}`: one file of the manifest, its bytes
@@ -154,7 +157,8 @@ struct OpenRosaController {
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let p = try await project(context)
         let scope = p.scope
-        let body = try await JSONBody.collect(request, limit: limits.maxMultipartBytes, setting: "the OpenRosa limit X-OpenRosa-Accept-Content-Length")
+        let body = try await JSONBody.collect(
+            request, limit: limits.maxMultipartBytes, setting: "the OpenRosa limit X-OpenRosa-Accept-Content-Length")
         guard let contentType = request.headers[.contentType] else {
             throw APIError.badRequest("a submission is multipart/form-data with an xml_submission_file part")
         }
@@ -171,8 +175,10 @@ struct OpenRosaController {
             deviceID: request.uri.queryParameters["deviceID"].map(String.init),
             userAgent: request.headers[.userAgent].map { String($0.prefix(200)) })
         let logger = context.logger
-        let written = try await ODKSubmissionWriter(scope: scope, project: p.id, projectName: "\(p.odkId)", limits: limits, database: database, logger: logger)
-            .write(submission)
+        let written = try await ODKSubmissionWriter(
+            scope: scope, project: p.id, projectName: "\(p.odkId)", limits: limits, database: database, logger: logger
+        )
+        .write(submission)
         let outcome = written.outcome
         logger.info("odk submission", metadata: ["project": "\(p.odkId)", "outcome": "\(outcome)"])
         return OpenRosa.message(outcome, status: .created, nature: .submitSuccess)

@@ -32,7 +32,8 @@ struct OrgUnitController {
             try await OrgUnitStore(account: account, connection: c, logger: context.logger).importUnits(units, by: caller.userId)
         }
         context.logger.info("org units imported", metadata: ["count": "\(ids.count)"])
-        return JSONBody.response(.object(["imported": .number(Double(ids.count)), "ids": .array(ids.map { .string($0.lowercased) })]), status: .created)
+        return JSONBody.response(
+            .object(["imported": .number(Double(ids.count)), "ids": .array(ids.map { .string($0.lowercased) })]), status: .created)
     }
 
     // MARK: change requests
@@ -63,7 +64,8 @@ struct OrgUnitController {
             after = (Date(timeIntervalSince1970: Double(micros) / 1_000_000), id)
         }
         let (items, next) = try await database.withConnection { [after, status, unit, limit] c in
-            try await ChangeRequests(scope: scope, connection: c, logger: context.logger).list(status: status, orgUnit: unit, after: after, limit: limit)
+            try await ChangeRequests(scope: scope, connection: c, logger: context.logger).list(
+                status: status, orgUnit: unit, after: after, limit: limit)
         }
         var w = JSONWriter()
         w.raw("{\"items\":[")
@@ -105,7 +107,8 @@ struct OrgUnitController {
             comment = try r.string("comment")
         } catch { throw APIError(error, status: error.code == ErrorCode.invalidRequest ? .badRequest : .unprocessableContent) }
         let doc = try await database.transaction { [fields] c in
-            try await ChangeRequests(scope: scope, connection: c, logger: context.logger).review(id: id, approve: approve, fields: fields, comment: comment)
+            try await ChangeRequests(scope: scope, connection: c, logger: context.logger).review(
+                id: id, approve: approve, fields: fields, comment: comment)
         }
         context.logger.info("org-unit change reviewed", metadata: ["change": "\(id.lowercased)", "decision": "\(approve ? "approve" : "reject")"])
         return JSONBody.response(bytes: Array(doc.utf8))
@@ -159,9 +162,11 @@ struct OrgUnitController {
         if gzip { headers[.contentEncoding] = "gzip" }
         let query = TreeQuery.Request(account: account, roots: roots, geometry: geometry, format: format, since: since)
         let client = database.client
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await TreeQuery.stream(query, cursor: cursor, gzip: gzip, client: client, logger: logger, into: &writer)
-        })
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                try await TreeQuery.stream(query, cursor: cursor, gzip: gzip, client: client, logger: logger, into: &writer)
+            })
     }
 
     /// Whether an `Accept-Encoding` value allows gzip (`gzip`, `gzip;q=0.5`, `*`; not `q=0`).
@@ -169,7 +174,9 @@ struct OrgUnitController {
         value.split(separator: ",").contains { part in
             let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard let coding = pieces.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { return false }
-            return !pieces.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "") == "q=0" || $0 == "q=0.0" || $0 == "q=0.00" || $0 == "q=0.000" }
+            return !pieces.dropFirst().contains {
+                $0.replacingOccurrences(of: " ", with: "") == "q=0" || $0 == "q=0.0" || $0 == "q=0.00" || $0 == "q=0.000"
+            }
         }
     }
 
@@ -183,7 +190,9 @@ struct OrgUnitController {
         guard let id = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw APIError.notFound("org unit does not exist") }
         let doc = try await database.withConnection { c in
             let store = OrgUnitStore(account: scope.account, connection: c, logger: context.logger)
-            guard let row = try await store.load(id), row.status == "validated" else { throw APIError.notFound("org unit \(id.lowercased) does not exist") }
+            guard let row = try await store.load(id), row.status == "validated" else {
+                throw APIError.notFound("org unit \(id.lowercased) does not exist")
+            }
             guard scope.covers(path: row.path) else {
                 throw APIError.forbidden("org unit \(id.lowercased) is outside your org units")
             }

@@ -46,8 +46,11 @@ struct SyncController {
             let id = raw["id"]?.stringValue
             let kindName = raw["kind"]?.stringValue
             guard let kind = kindName.flatMap(ItemKind.init(rawValue:)) else {
-                results[index] = .rejected(id: id, kind: kindName, ItemError.invalidField(
-                    "\(path).kind", "kind must be one of position, instance, entity, orgUnit; got \(raw["kind"].map { JSONWriter.string($0) } ?? "nothing")"))
+                results[index] = .rejected(
+                    id: id, kind: kindName,
+                    ItemError.invalidField(
+                        "\(path).kind",
+                        "kind must be one of position, instance, entity, orgUnit; got \(raw["kind"].map { JSONWriter.string($0) } ?? "nothing")"))
                 continue
             }
             switch kind {
@@ -86,7 +89,9 @@ struct SyncController {
         let digest = PushBatchStore.digest(items: envelope.items, project: project)
         let answer: [UInt8] = try await database.transaction { connection in
             let batches = PushBatchStore(scope: scope, connection: connection, logger: logger)
-            if case .replay(let stored) = try await batches.claim(batchId, project: project, named: target.named, device: device, lockKeys: lockKeys, digest: digest) {
+            if case .replay(let stored) = try await batches.claim(
+                batchId, project: project, named: target.named, device: device, lockKeys: lockKeys, digest: digest)
+            {
                 return stored
             }
             var results = resultsSoFar
@@ -120,7 +125,9 @@ struct SyncController {
             w.raw("}")
             var counts: [PushCount: Int] = [:]
             for r in results { if let r { counts[PushCount(kind: r.kind ?? "unknown", status: r.status.rawValue), default: 0] += 1 } }
-            for (k, n) in counts { Counter(label: "fieldsync_push_items_total", dimensions: [("kind", k.kind), ("status", k.status)]).increment(by: n) }
+            for (k, n) in counts {
+                Counter(label: "fieldsync_push_items_total", dimensions: [("kind", k.kind), ("status", k.status)]).increment(by: n)
+            }
             return w.bytes
         }
         Timer(label: "fieldsync_push_duration_seconds").record(duration: ContinuousClock.now - started)

@@ -152,8 +152,10 @@ private final class DeadlineRace<T: Sendable>: Sendable {
     }
     private let state = Mutex(State())
 
-    func start(continuation: CheckedContinuation<T, any Error>, limit: Duration, watch: (@Sendable (ContinuousClock.Instant) async -> (any Error)?)?,
-               operation: @escaping @Sendable () async throws -> T) {
+    func start(
+        continuation: CheckedContinuation<T, any Error>, limit: Duration, watch: (@Sendable (ContinuousClock.Instant) async -> (any Error)?)?,
+        operation: @escaping @Sendable () async throws -> T
+    ) {
         state.withLock { $0.continuation = continuation }
         let work = Task {
             do {

@@ -4,10 +4,11 @@ import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import Subprocess
+
 #if canImport(System)
-import System
+    import System
 #else
-import SystemPackage
+    import SystemPackage
 #endif
 
 /// The server's own PostgreSQL + PostGIS cluster, used when no `FIELDSYNC_DATABASE_URL`
@@ -57,26 +58,35 @@ public struct EmbeddedPostgres: Service {
         self.layout = Layout(root: root)
         self.logger = logger
         let fm = FileManager.default
-        let candidates = ["/usr/lib/postgresql/15/bin"] + ((try? fm.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+        let candidates =
+            ["/usr/lib/postgresql/15/bin"]
+            + ((try? fm.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
             .sorted().reversed().map { "/usr/lib/postgresql/\($0)/bin" }
         guard let bin = candidates.first(where: { fm.isExecutableFile(atPath: $0 + "/initdb") && fm.isExecutableFile(atPath: $0 + "/pg_ctl") }) else {
-            throw ConfigurationError("PostgreSQL server binaries were not found: install them with `apt-get install postgresql-15 postgresql-15-postgis-3`, or set FIELDSYNC_DATABASE_URL.")
+            throw ConfigurationError(
+                "PostgreSQL server binaries were not found: install them with `apt-get install postgresql-15 postgresql-15-postgis-3`, or set FIELDSYNC_DATABASE_URL."
+            )
         }
         self.binaries = URL(fileURLWithPath: bin)
         let version = URL(fileURLWithPath: bin).deletingLastPathComponent().lastPathComponent
         guard fm.fileExists(atPath: "/usr/share/postgresql/\(version)/extension/postgis.control") else {
-            throw ConfigurationError("PostGIS for PostgreSQL \(version) is not installed: install it with `apt-get install postgresql-\(version)-postgis-3`, or set FIELDSYNC_DATABASE_URL.")
+            throw ConfigurationError(
+                "PostGIS for PostgreSQL \(version) is not installed: install it with `apt-get install postgresql-\(version)-postgis-3`, or set FIELDSYNC_DATABASE_URL."
+            )
         }
         if geteuid() == 0 {
             guard getpwnam("postgres") != nil else {
-                throw ConfigurationError("Running as root, the embedded database needs the `postgres` system user: install `postgresql-15` (it creates it), or run as another user.")
+                throw ConfigurationError(
+                    "Running as root, the embedded database needs the `postgres` system user: install `postgresql-15` (it creates it), or run as another user."
+                )
             }
             runAsUser = "postgres"
             ownerName = "postgres"
         } else {
             runAsUser = nil
             guard let entry = getpwuid(geteuid()) else {
-                throw ConfigurationError("The user id \(geteuid()) has no name in the user database, which the embedded database needs: set FIELDSYNC_DATABASE_URL.")
+                throw ConfigurationError(
+                    "The user id \(geteuid()) has no name in the user database, which the embedded database needs: set FIELDSYNC_DATABASE_URL.")
             }
             ownerName = String(cString: entry.pointee.pw_name)
         }
@@ -113,16 +123,20 @@ public struct EmbeddedPostgres: Service {
             try await run("/bin/chmod", ["0700", layout.root.path, layout.socketDirectory.path])
             // The postgres user must be able to reach the folder.
             if try await runAs(user, "/usr/bin/test", ["-w", layout.root.path], allowFailure: true) != 0 {
-                throw ConfigurationError("The postgres user cannot reach \(layout.root.path) (a parent folder is private): set FIELDSYNC_DATA_DIR to a path it can reach, e.g. /var/lib/fieldsync.")
+                throw ConfigurationError(
+                    "The postgres user cannot reach \(layout.root.path) (a parent folder is private): set FIELDSYNC_DATA_DIR to a path it can reach, e.g. /var/lib/fieldsync."
+                )
             }
         }
         if !fm.fileExists(atPath: layout.cluster.appendingPathComponent("PG_VERSION").path) {
             logger.info("creating the embedded database cluster", metadata: ["path": "\(layout.cluster.path)"])
             try? fm.removeItem(at: layout.cluster)
-            try await runAs(runAsUser, binaries.appendingPathComponent("initdb").path, [
-                "-D", layout.cluster.path, "-U", ownerName, "-E", "UTF8", "--locale=C",
-                "--auth-local=trust", "--auth-host=reject",
-            ])
+            try await runAs(
+                runAsUser, binaries.appendingPathComponent("initdb").path,
+                [
+                    "-D", layout.cluster.path, "-U", ownerName, "-E", "UTF8", "--locale=C",
+                    "--auth-local=trust", "--auth-host=reject",
+                ])
             let settings = """
 
                 # FieldSync embedded cluster: unix socket only, private to its owner.
@@ -155,7 +169,8 @@ public struct EmbeddedPostgres: Service {
     public func stop() async {
         logger.info("stopping the embedded database")
         do {
-            try await runAs(runAsUser, binaries.appendingPathComponent("pg_ctl").path, ["-D", layout.cluster.path, "-m", "fast", "-w", "-t", "60", "stop"])
+            try await runAs(
+                runAsUser, binaries.appendingPathComponent("pg_ctl").path, ["-D", layout.cluster.path, "-m", "fast", "-w", "-t", "60", "stop"])
         } catch {
             logger.warning("stopping the embedded database failed", metadata: ["error": "\(error)"])
         }
@@ -163,7 +178,8 @@ public struct EmbeddedPostgres: Service {
 
     /// Whether a postmaster runs on the cluster (`pg_ctl status`).
     public func isRunning() async throws -> Bool {
-        let status = try await runAs(runAsUser, binaries.appendingPathComponent("pg_ctl").path, ["-D", layout.cluster.path, "status"], allowFailure: true)
+        let status = try await runAs(
+            runAsUser, binaries.appendingPathComponent("pg_ctl").path, ["-D", layout.cluster.path, "status"], allowFailure: true)
         return status == 0
     }
 

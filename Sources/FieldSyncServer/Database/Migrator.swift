@@ -46,8 +46,9 @@ public struct Migrator: Sendable {
                     applied_at timestamptz NOT NULL DEFAULT now()
                 )
                 """, logger: logger)
-            let done = Set(try await connection.query("SELECT version FROM schema_migrations", logger: logger)
-                .collect { try $0.decode(Int32.self) })
+            let done = Set(
+                try await connection.query("SELECT version FROM schema_migrations", logger: logger)
+                    .collect { try $0.decode(Int32.self) })
             var applied: [String] = []
             for migration in EmbeddedMigrations.all where !done.contains(Int32(migration.version)) && migration.version <= (version ?? .max) {
                 logger.info("applying migration", metadata: ["migration": "\(migration.name)"])
@@ -100,7 +101,8 @@ public struct Migrator: Sendable {
                 continue
             }
             if c == "$", let end = chars[(i + 1)...].firstIndex(of: "$"),
-               chars[(i + 1)..<end].allSatisfy({ $0.isLetter || $0 == "_" }) {
+                chars[(i + 1)..<end].allSatisfy({ $0.isLetter || $0 == "_" })
+            {
                 let tag = String(chars[i...end])
                 dollarTag = tag
                 current += tag

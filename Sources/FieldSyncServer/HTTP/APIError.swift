@@ -78,7 +78,8 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         APIError(.serviceUnavailable, code: ErrorCode.unavailable, message: message, headers: [.retryAfter: "5"])
     }
     public static func rateLimited(retryAfter seconds: Int) -> APIError {
-        APIError(.tooManyRequests, code: ErrorCode.rateLimited, message: "too many attempts; retry after \(seconds) seconds",
-                 headers: [.retryAfter: String(seconds)])
+        APIError(
+            .tooManyRequests, code: ErrorCode.rateLimited, message: "too many attempts; retry after \(seconds) seconds",
+            headers: [.retryAfter: String(seconds)])
     }
 }

@@ -20,8 +20,10 @@ enum AdminRequest {
 
     /// Every member of the administration bodies: none may be `null`
     /// (``RequestChecks/rejectNullMembers(_:of:)``).
-    static let members: Set<String> = ["id", "name", "appId", "username", "password", "role", "projectIds", "orgUnitIds",
-                                       "depth", "formId", "version", "fields"]
+    static let members: Set<String> = [
+        "id", "name", "appId", "username", "password", "role", "projectIds", "orgUnitIds",
+        "depth", "formId", "version", "fields",
+    ]
 
     /// The body as an object: 400 when it is not JSON or not an object, 422 for a
     /// documented member sent as `null`.

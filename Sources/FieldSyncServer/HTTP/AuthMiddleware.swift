@@ -13,8 +13,9 @@ struct AuthMiddleware: RouterMiddleware {
         guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].isEmpty, parts[1].utf8.count <= 512 else {
             throw APIError.unauthorized("the Authorization header must be `Bearer <token>`")
         }
-        let signedIn = try await Self.context(context, token: String(parts[1]), database: database,
-                                              unknown: "the token is unknown, expired or revoked; sign in again")
+        let signedIn = try await Self.context(
+            context, token: String(parts[1]), database: database,
+            unknown: "the token is unknown, expired or revoked; sign in again")
         return try await next(request, signedIn)
     }
 

@@ -53,8 +53,11 @@ enum OpenRosa {
         var digest = Array(SHA256.hash(data: Array("fieldsync:\(namespace):\(account.lowercased):\(name)".utf8)).prefix(16))
         digest[6] = (digest[6] & 0x0F) | 0x50
         digest[8] = (digest[8] & 0x3F) | 0x80
-        return UUID(uuid: (digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
-                           digest[8], digest[9], digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]))
+        return UUID(
+            uuid: (
+                digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
+                digest[8], digest[9], digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]
+            ))
     }
 
     /// The FieldSync instance of an instanceID: its UUID when it is `uuid:<uuid>` (as
@@ -97,8 +100,9 @@ struct ODKKeyMiddleware: RouterMiddleware {
         guard let key = context.parameters.get("key"), !key.isEmpty, key.utf8.count <= 512 else {
             throw APIError.unauthorized("the server URL must hold an app user's key: …/v1/key/{key}/projects/{n}")
         }
-        let signedIn = try await AuthMiddleware.context(context, token: key, database: database,
-                                                        unknown: "this key is unknown or revoked; ask for a new server URL or QR code")
+        let signedIn = try await AuthMiddleware.context(
+            context, token: key, database: database,
+            unknown: "this key is unknown or revoked; ask for a new server URL or QR code")
         return try await next(request, signedIn)
     }
 }

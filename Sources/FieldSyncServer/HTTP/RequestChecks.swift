@@ -42,7 +42,8 @@ enum RequestChecks {
     /// and PostgreSQL's text cannot hold: the route answers 404 for those.
     static func pathParameter(_ context: AppRequestContext, _ name: String) -> String? {
         guard let raw = context.parameters.get(name), let decoded = raw.removingPercentEncoding,
-              !decoded.unicodeScalars.contains("\u{0}") else { return nil }
+            !decoded.unicodeScalars.contains("\u{0}")
+        else { return nil }
         return decoded
     }
 

@@ -87,26 +87,29 @@ struct AccountStore {
     func requireReferences(account: UUID, projects: [UUID], units: [UUID]) async throws {
         let missing = try await missingReferences(account: account, projects: projects, units: units)
         if let n = missing.project, projects.indices.contains(n) {
-            throw APIError.invalid("project \(projects[n].lowercased) does not exist in this account", field: "projectIds[\(n)]",
-                                   code: ErrorCode.unknownReference)
+            throw APIError.invalid(
+                "project \(projects[n].lowercased) does not exist in this account", field: "projectIds[\(n)]",
+                code: ErrorCode.unknownReference)
         }
         if let n = missing.unit, units.indices.contains(n) {
-            throw APIError.invalid("org unit \(units[n].lowercased) does not exist in this account", field: "orgUnitIds[\(n)]",
-                                   code: ErrorCode.unknownReference)
+            throw APIError.invalid(
+                "org unit \(units[n].lowercased) does not exist in this account", field: "orgUnitIds[\(n)]",
+                code: ErrorCode.unknownReference)
         }
     }
 
     /// The first of `projects` and of `units` (0-based positions) that is not in the account.
     func missingReferences(account: UUID, projects: [UUID], units: [UUID]) async throws -> (project: Int?, unit: Int?) {
-        let row = try await connection.query(
-            """
-            SELECT (SELECT p.n FROM unnest(\(projects)::uuid[]) WITH ORDINALITY AS p(id, n)
-                    WHERE NOT EXISTS (SELECT 1 FROM projects WHERE account_id = \(account) AND id = p.id) ORDER BY p.n LIMIT 1),
-                   (SELECT o.n FROM unnest(\(units)::uuid[]) WITH ORDINALITY AS o(id, n)
-                    WHERE NOT EXISTS (SELECT 1 FROM org_units WHERE account_id = \(account) AND id = o.id)
-                    ORDER BY o.n LIMIT 1)
-            """, logger: logger
-        ).collect { try $0.decode((Int64?, Int64?).self) }.first ?? (nil, nil)
+        let row =
+            try await connection.query(
+                """
+                SELECT (SELECT p.n FROM unnest(\(projects)::uuid[]) WITH ORDINALITY AS p(id, n)
+                        WHERE NOT EXISTS (SELECT 1 FROM projects WHERE account_id = \(account) AND id = p.id) ORDER BY p.n LIMIT 1),
+                       (SELECT o.n FROM unnest(\(units)::uuid[]) WITH ORDINALITY AS o(id, n)
+                        WHERE NOT EXISTS (SELECT 1 FROM org_units WHERE account_id = \(account) AND id = o.id)
+                        ORDER BY o.n LIMIT 1)
+                """, logger: logger
+            ).collect { try $0.decode((Int64?, Int64?).self) }.first ?? (nil, nil)
         return (row.0.map { Int($0) - 1 }, row.1.map { Int($0) - 1 })
     }
 

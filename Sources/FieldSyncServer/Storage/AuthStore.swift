@@ -49,8 +49,9 @@ struct AuthStore {
         let scope = row.3.map {
             CallerScope(account: $0, user: row.0, role: role, projects: row.6, orgUnits: row.5, subtrees: row.7)
         }
-        return Caller(userId: row.0, username: row.1, role: role, accountId: row.3, projectIds: row.4, orgUnitIds: row.5,
-                      tokenHash: hash, scope: scope)
+        return Caller(
+            userId: row.0, username: row.1, role: role, accountId: row.3, projectIds: row.4, orgUnitIds: row.5,
+            tokenHash: hash, scope: scope)
     }
 
     /// The statement of ``caller(forToken:)``: the user, and its ``CallerScope`` (an

@@ -56,7 +56,8 @@ struct CatalogStore {
 
     /// Creates a form with its first version (run it in a transaction); answers the
     /// version's creation time.
-    func createForm(account: UUID, id: UUID, formId: String, name: String, projects: [UUID], version: String, fields: JSONValue?) async throws -> Date {
+    func createForm(account: UUID, id: UUID, formId: String, name: String, projects: [UUID], version: String, fields: JSONValue?) async throws -> Date
+    {
         do {
             try await connection.query(
                 "INSERT INTO forms (account_id, id, form_id, name, project_ids) VALUES (\(account), \(id), \(formId), \(name), \(projects))",
@@ -102,8 +103,9 @@ struct CatalogStore {
             """, logger: logger
         ).collect { row in
             let (id, formId, name, projects, version, fields, created) = try row.decode((UUID, String, String, [UUID], String, String?, Date).self)
-            return FormVersionRow(form: id, formId: formId, name: name, projects: projects, version: version,
-                                  fields: fields.flatMap { try? JSONParser.parse($0) }, createdAt: created)
+            return FormVersionRow(
+                form: id, formId: formId, name: name, projects: projects, version: version,
+                fields: fields.flatMap { try? JSONParser.parse($0) }, createdAt: created)
         }
     }
 }

@@ -147,9 +147,10 @@ struct CentralEntityStore {
         ).collect { row in
             let (id, doc, conflicts, created, updated, creator, n, at, author) =
                 try row.decode((UUID, String, Bool, Date, Date, Int64, Int64, Date, Int64).self)
-            return Entity(id: id, document: (try? JSONParser.parse(doc)) ?? .object([:]), hasConflicts: conflicts,
-                          createdAt: created, updatedAt: updated, creatorOdkId: creator, version: max(1, Int(n)),
-                          versionAt: at, versionAuthorOdkId: author)
+            return Entity(
+                id: id, document: (try? JSONParser.parse(doc)) ?? .object([:]), hasConflicts: conflicts,
+                createdAt: created, updatedAt: updated, creatorOdkId: creator, version: max(1, Int(n)),
+                versionAt: at, versionAuthorOdkId: author)
         }
     }
 

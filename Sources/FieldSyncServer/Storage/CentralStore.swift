@@ -162,8 +162,9 @@ struct CentralStore {
         ).collect { row in
             let (iid, submitter, device, created, updated, name, versions, xml) =
                 try row.decode((String, Int64, UUID, Date, Date?, String, Int64, String?).self)
-            return Submission(instanceId: iid, submitterOdkId: submitter, device: device, createdAt: created, updatedAt: updated,
-                              submitterName: name, versions: Int(versions), latestXML: xml)
+            return Submission(
+                instanceId: iid, submitterOdkId: submitter, device: device, createdAt: created, updatedAt: updated,
+                submitterName: name, versions: Int(versions), latestXML: xml)
         }
     }
 }

@@ -104,8 +104,9 @@ struct ChangeRequests {
         if approve {
             let chosen = fields ?? changes.keys.sorted()
             for (k, f) in chosen.enumerated() where changes[f] == nil {
-                throw APIError.invalid("this change does not propose \"\(f.prefix(60))\"; it proposes \(changes.keys.sorted().joined(separator: ", "))",
-                                       field: "fields[\(k)]")
+                throw APIError.invalid(
+                    "this change does not propose \"\(f.prefix(60))\"; it proposes \(changes.keys.sorted().joined(separator: ", "))",
+                    field: "fields[\(k)]")
             }
             guard !chosen.isEmpty || changes.isEmpty else { throw APIError.invalid("approve at least one field", field: "fields") }
             approved = chosen
@@ -122,8 +123,10 @@ struct ChangeRequests {
                     state.apply(w)
                 }
                 if let parent = state.visibleFields()["parentId"]?.stringValue.flatMap(UUID.init(text:)),
-                   let p = try await store.load(parent), p.status != "validated" {
-                    throw APIError.conflict(ErrorCode.invalidParent, "its parent \(parent.lowercased) is itself awaiting review; review the parent first")
+                    let p = try await store.load(parent), p.status != "validated"
+                {
+                    throw APIError.conflict(
+                        ErrorCode.invalidParent, "its parent \(parent.lowercased) is itself awaiting review; review the parent first")
                 }
                 try await store.store(id: unitId, state: state, status: "validated", previousPath: row.path, user: scope.user)
                 appliedStatus = PushStatus.created.rawValue

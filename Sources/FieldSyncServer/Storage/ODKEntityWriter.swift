@@ -59,17 +59,21 @@ struct ODKEntityWriter {
             case .current: n = current
             case .version(let v, let force):
                 guard v >= 1, v <= current else {
-                    throw APIError.conflict(ErrorCode.invalidVersion, "baseVersion \(v) does not exist: the entity is at version \(current)", field: "baseVersion")
+                    throw APIError.conflict(
+                        ErrorCode.invalidVersion, "baseVersion \(v) does not exist: the entity is at version \(current)", field: "baseVersion")
                 }
                 guard v == current || force else {
-                    throw APIError.conflict(ErrorCode.invalidVersion,
-                                            "the entity changed since version \(v) (it is at version \(current)); read it again, or send force=true to merge your change per field",
-                                            field: "baseVersion")
+                    throw APIError.conflict(
+                        ErrorCode.invalidVersion,
+                        "the entity changed since version \(v) (it is at version \(current)); read it again, or send force=true to merge your change per field",
+                        field: "baseVersion")
                 }
                 n = v
             }
             // No log (records written before it was kept): the write is based on the stored vector.
-            if let b = IntegerVersions.base(applied, version: n, replica: replica) { base = b } else {
+            if let b = IntegerVersions.base(applied, version: n, replica: replica) {
+                base = b
+            } else {
                 base = try await storedVersion(change.entity)
             }
         } else {
@@ -103,8 +107,9 @@ struct ODKEntityWriter {
         do throws(ItemError) { versioned = try VersionedItem(json: .object(item), kind: .entity, path: "entity", device: device) } catch {
             throw APIError(error)
         }
-        let results = try await records.process([(0, versioned)], project: project, device: device,
-                                                batchId: OpenRosa.namedUUID("entity-write", scope.account, "\(replica):\(counter)"))
+        let results = try await records.process(
+            [(0, versioned)], project: project, device: device,
+            batchId: OpenRosa.namedUUID("entity-write", scope.account, "\(replica):\(counter)"))
         guard let result = results[0] else { throw APIError.unavailable("the entity write was not processed") }
         if result.status == .rejected {
             throw APIError(result.error ?? ItemError.invalidField("entity", "the entity write was refused"))
@@ -141,9 +146,10 @@ struct ODKEntityWriter {
 
     /// The version vector stored with an entity (for records whose writes were not logged).
     func storedVersion(_ entity: UUID) async throws -> VersionVector {
-        let text = try await connection.query(
-            "SELECT (state::jsonb -> 'version')::text FROM entities WHERE account_id = \(scope.account) AND id = \(entity)", logger: logger
-        ).collect { try $0.decode(String?.self) }.first ?? nil
+        let text =
+            try await connection.query(
+                "SELECT (state::jsonb -> 'version')::text FROM entities WHERE account_id = \(scope.account) AND id = \(entity)", logger: logger
+            ).collect { try $0.decode(String?.self) }.first ?? nil
         guard let text, let json = try? JSONParser.parse(text) else { return VersionVector() }
         return VersionVector(json: json) ?? VersionVector()
     }

@@ -27,8 +27,10 @@ struct ODKFormMediaFiles {
 
     /// The form's files, nil when the project has no such published form.
     func files(project: UUID, formId: String, limits: ODKLimits) async throws -> [File]? {
-        guard let form = try await ODKStore(account: scope.account, connection: connection, logger: logger)
-            .publishedForm(project: project, formId: formId, version: nil) else { return nil }
+        guard
+            let form = try await ODKStore(account: scope.account, connection: connection, logger: logger)
+                .publishedForm(project: project, formId: formId, version: nil)
+        else { return nil }
         guard let xform = try? XFormParser.parse(Array(form.xml.utf8), limits: limits) else { return [] }
         let uploaded = try await ODKFormStore(account: scope.account, connection: connection, logger: logger)
             .media(project: project, formId: formId, version: form.version)
@@ -38,10 +40,13 @@ struct ODKFormMediaFiles {
         var out: [File] = []
         for media in xform.mediaFiles where seen.insert(media.filename).inserted {
             if media.kind == .csv, media.filename.hasSuffix(".csv"),
-               let list = try await entities.entityList(named: String(media.filename.dropLast(4))) {
+                let list = try await entities.entityList(named: String(media.filename.dropLast(4)))
+            {
                 let csv = try await entityCSV(list: list.id, project: project, entities: entities)
-                out.append(File(filename: media.filename, md5: OpenRosa.md5Hex(csv), contentType: "text/csv; charset=utf-8",
-                                entityListCSV: csv, entityList: list.name, stored: nil))
+                out.append(
+                    File(
+                        filename: media.filename, md5: OpenRosa.md5Hex(csv), contentType: "text/csv; charset=utf-8",
+                        entityListCSV: csv, entityList: list.name, stored: nil))
             } else if let stored = byName[media.filename] {
                 out.append(File(filename: stored.filename, md5: stored.md5, contentType: stored.contentType, entityListCSV: nil, stored: stored))
             }
@@ -58,8 +63,9 @@ struct ODKFormMediaFiles {
             let fields = e.fields
             var values: [String: String] = [:]
             for p in properties { if let v = fields[p] { values[p] = EntityListCSV.text(v) } }
-            return EntityListCSV.Row(name: e.id.lowercased, label: fields["label"].map(EntityListCSV.text) ?? "",
-                                     version: e.version, values: values)
+            return EntityListCSV.Row(
+                name: e.id.lowercased, label: fields["label"].map(EntityListCSV.text) ?? "",
+                version: e.version, values: values)
         }
         return EntityListCSV.write(properties: properties, rows: rows)
     }

@@ -37,8 +37,10 @@ struct ODKStore {
     /// upload, with `project`; a later upload adds `project` to its projects). The same
     /// XForm again is answered as stored (`created` false); another XForm under a version
     /// the form has is 409 `already_exists`. Run it in a transaction.
-    func storeXForm(formId: String, title: String, version: String, fields: JSONValue, xml: String, md5: String,
-                    project: UUID) async throws -> (form: UUID, created: Bool) {
+    func storeXForm(
+        formId: String, title: String, version: String, fields: JSONValue, xml: String, md5: String,
+        project: UUID
+    ) async throws -> (form: UUID, created: Bool) {
         let newId = UUID()
         let form = try await connection.query(
             """
@@ -55,9 +57,10 @@ struct ODKStore {
         ).collect { try $0.decode(String?.self) }.first
         if let existing {
             guard existing == md5 else {
-                throw APIError.conflict(ErrorCode.alreadyExists,
-                                        "form \(formId) already has version \(version) with other content; give the changed form a new version",
-                                        field: "version")
+                throw APIError.conflict(
+                    ErrorCode.alreadyExists,
+                    "form \(formId) already has version \(version) with other content; give the changed form a new version",
+                    field: "version")
             }
             return (form, false)
         }

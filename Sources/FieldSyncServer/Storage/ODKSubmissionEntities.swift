@@ -46,8 +46,9 @@ struct ODKSubmissionEntities {
     func apply(_ block: ODKSubmissionEntity, instanceID: String, device: UUID, userAgent: String?) async throws -> String {
         let store = CentralEntityStore(scope: scope, connection: connection, logger: logger)
         guard let list = try await store.entityList(named: block.dataset) else {
-            throw APIError.invalid("the submission's entity list \(block.dataset.prefix(100)) does not exist; upload the form that declares it again",
-                                   field: "meta/entity@dataset", code: ErrorCode.unknownReference)
+            throw APIError.invalid(
+                "the submission's entity list \(block.dataset.prefix(100)) does not exist; upload the form that declares it again",
+                field: "meta/entity@dataset", code: ErrorCode.unknownReference)
         }
         guard let id = UUID(text: block.id) else {
             throw APIError.invalid("the entity id \(block.id.prefix(60)) is not a UUID", field: "meta/entity@id")
@@ -62,11 +63,14 @@ struct ODKSubmissionEntities {
                 return "; entity \(id.lowercased) already exists, so it was not created again"
             }
             _ = try await ODKEntityWriter(scope: scope, project: project, connection: connection, logger: logger)
-                .write(.init(entity: id, list: list.id, base: nil, label: block.label, data: data), device: device, userAgent: userAgent, register: false)
+                .write(
+                    .init(entity: id, list: list.id, base: nil, label: block.label, data: data), device: device, userAgent: userAgent, register: false
+                )
             return "; entity created" + (try await release(id))
         }
-        let update = Update(instanceID: instanceID, entity: id, list: list.id, branch: block.branchId, baseVersion: block.baseVersion,
-                            trunkVersion: block.trunkVersion, label: block.label, data: data, device: device, user: scope.user)
+        let update = Update(
+            instanceID: instanceID, entity: id, list: list.id, branch: block.branchId, baseVersion: block.baseVersion,
+            trunkVersion: block.trunkVersion, label: block.label, data: data, device: device, user: scope.user)
         if let waiting = try await waitsFor(update) {
             try await hold(update)
             logger.info("odk entity update held", metadata: ["entity": "\(id.lowercased)", "waitsFor": "\(waiting)"])
@@ -81,8 +85,9 @@ struct ODKSubmissionEntities {
         let store = CentralEntityStore(scope: scope, connection: connection, logger: logger)
         guard let placement = try await store.entityPlacement(update.entity) else { return "entity \(update.entity.lowercased)" }
         guard placement.type == update.list, placement.project == project else {
-            throw APIError.conflict(ErrorCode.alreadyExists, "entity \(update.entity.lowercased) belongs to another entity list or project",
-                                    field: "meta/entity@id")
+            throw APIError.conflict(
+                ErrorCode.alreadyExists, "entity \(update.entity.lowercased) belongs to another entity list or project",
+                field: "meta/entity@id")
         }
         guard let base = update.baseVersion else { return nil }
         if let branch = update.branch, let trunk = update.trunk, base > trunk {
@@ -112,8 +117,9 @@ struct ODKSubmissionEntities {
             (label, data) = Self.edits(label: label, data: data, comparedWith: seen)
         }
         if label != nil || !data.isEmpty {
-            _ = try await writer.write(.init(entity: update.entity, list: update.list, base: base, label: label, data: data),
-                                       device: update.device, userAgent: nil, register: false)
+            _ = try await writer.write(
+                .init(entity: update.entity, list: update.list, base: base, label: label, data: data),
+                device: update.device, userAgent: nil, register: false)
         } else {
             logger.info("odk entity update changes nothing", metadata: ["entity": "\(update.entity.lowercased)"])
         }
@@ -171,8 +177,9 @@ struct ODKSubmissionEntities {
                 let (instance, list, branch, base, trunk, label, data, device, user) =
                     try row.decode((String, UUID, String?, Int64, Int64?, String?, String, UUID, UUID).self)
                 let fields = (try? JSONParser.parse(data))?.objectValue ?? [:]
-                return Update(instanceID: instance, entity: entity, list: list, branch: branch, baseVersion: base == 0 ? nil : Int(base),
-                              trunkVersion: trunk.map(Int.init), label: label, data: fields, device: device, user: user)
+                return Update(
+                    instanceID: instance, entity: entity, list: list, branch: branch, baseVersion: base == 0 ? nil : Int(base),
+                    trunkVersion: trunk.map(Int.init), label: label, data: fields, device: device, user: user)
             }
             var progressed = false
             for update in held {
@@ -180,8 +187,9 @@ struct ODKSubmissionEntities {
                 // must not block the write that released it: it is dropped, and logged.
                 let waiting: String?
                 do { waiting = try await waitsFor(update) } catch {
-                    logger.warning("odk held entity update dropped: its entity is in another list or project",
-                                   metadata: ["entity": "\(entity.lowercased)"])
+                    logger.warning(
+                        "odk held entity update dropped: its entity is in another list or project",
+                        metadata: ["entity": "\(entity.lowercased)"])
                     try await forget(update)
                     progressed = true
                     break
@@ -197,8 +205,9 @@ struct ODKSubmissionEntities {
                     try await ODKSubmissionEntities(scope: senderScope, project: project, connection: connection, logger: logger).applyUpdate(update)
                     released += 1
                 } catch let refused as APIError {
-                    logger.warning("odk held entity update dropped: its sender may not write it now",
-                                   metadata: ["entity": "\(entity.lowercased)", "reason": "\(refused.code)"])
+                    logger.warning(
+                        "odk held entity update dropped: its sender may not write it now",
+                        metadata: ["entity": "\(entity.lowercased)", "reason": "\(refused.code)"])
                 }
                 try await forget(update)
                 progressed = true

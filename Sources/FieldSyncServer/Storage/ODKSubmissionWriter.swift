@@ -41,100 +41,111 @@ struct ODKSubmissionWriter {
     }
 
     func write(_ incoming: Incoming) async throws -> Written {
-            let deviceID = incoming.deviceID, header = incoming.header, root = incoming.root
-            let (scope, project, projectName, limits, logger) = (self.scope, self.project, self.projectName, self.limits, self.logger)
-            let device = OpenRosa.deviceId(deviceID, account: scope.account, user: scope.user)
-            guard let unit = scope.orgUnits.first else {
-                throw APIError.forbidden("you have no org unit to file submissions under; an admin gives you one (PATCH /v1/users/{id})")
-            }
-            let xmlText = String(decoding: incoming.xml, as: UTF8.self)
-            let xmlSHA = OpenRosa.sha256(incoming.xml)
-            let files = incoming.files.map { (part: $0, sha: OpenRosa.sha256($0.body)) }
-            let chunk = AttachmentController.chunkSize
-            let complete = incoming.complete
+        let deviceID = incoming.deviceID, header = incoming.header, root = incoming.root
+        let (scope, project, projectName, limits, logger) = (self.scope, self.project, self.projectName, self.limits, self.logger)
+        let device = OpenRosa.deviceId(deviceID, account: scope.account, user: scope.user)
+        guard let unit = scope.orgUnits.first else {
+            throw APIError.forbidden("you have no org unit to file submissions under; an admin gives you one (PATCH /v1/users/{id})")
+        }
+        let xmlText = String(decoding: incoming.xml, as: UTF8.self)
+        let xmlSHA = OpenRosa.sha256(incoming.xml)
+        let files = incoming.files.map { (part: $0, sha: OpenRosa.sha256($0.body)) }
+        let chunk = AttachmentController.chunkSize
+        let complete = incoming.complete
 
-            return try await database.transaction { c in
-                let odk = ODKStore(account: scope.account, connection: c, logger: logger)
-                guard let form = try await odk.publishedForm(project: project, formId: header.formID, version: header.version) else {
-                    throw APIError.invalid("form \(header.formID.prefix(100)) version \(header.version ?? "(none)") is not published in project \(projectName)",
-                                           field: "xml_submission_file", code: ErrorCode.unknownReference)
-                }
-                let xform: XForm
-                let submission: ODKSubmission
-                do throws(ODKError) {
-                    xform = try XFormParser.parse(Array(form.xml.utf8), limits: limits)
-                    submission = try ODKSubmissionParser.parse(document: root, form: xform)
-                } catch { throw APIError(error) }
-                try await odk.lockSubmission(submission.instanceID)
-                let attachments = AttachmentStore(connection: c, logger: logger)
-                let stored = try await odk.submission(submission.instanceID)
-                if let stored, stored.xmlSHA256 != xmlSHA {
-                    throw APIError.conflict(ErrorCode.alreadyExists,
-                                            "instance \(submission.instanceID.prefix(100)) was already submitted with other content; an edit needs a new instanceID and deprecatedID")
-                }
-                // The edited submission, for an edit: its record and the version it made.
-                var base: JSONValue = .object([:])
-                var previousAnswers: [String: JSONValue] = [:]
-                var record = OpenRosa.recordId(instanceID: submission.instanceID, account: scope.account)
-                if let deprecated = submission.deprecatedID, stored == nil {
-                    guard let edited = try await odk.submission(deprecated), let version = edited.version else {
-                        throw APIError.invalid("the edited submission \(deprecated.prefix(100)) has not arrived whole; send it first",
-                                               field: "meta/deprecatedID", code: ErrorCode.unknownReference)
-                    }
-                    record = edited.recordId
-                    base = (try? JSONParser.parse(version)) ?? .object([:])
-                    previousAnswers = try await odk.answers(of: deprecated, form: xform, limits: limits)
-                } else if let stored {
-                    record = stored.recordId
-                }
-                if stored == nil {
-                    try await odk.insertSubmission(submission.instanceID, record: record, form: form.form, xml: xmlText, sha256: xmlSHA,
-                                                   user: scope.user, device: device)
-                }
-                for (part, sha) in files {
-                    try await attachments.storeWhole(account: scope.account, sha256: sha, bytes: part.body, chunkSize: chunk)
-                    try await odk.addFile(submission.instanceID, name: part.filename ?? part.name, sha256: sha, size: Int64(part.body.count),
-                                          contentType: part.contentType)
-                }
-                if stored?.version != nil { return Written(instanceID: submission.instanceID, form: form.form, outcome: "this submission was already received whole") }
-                let received = try await odk.files(submission.instanceID)
-                let names = Set(received.map(\.name))
-                let missing = submission.attachmentNames.filter { !names.contains($0) }
-                guard missing.isEmpty || complete else {
-                    return Written(instanceID: submission.instanceID, form: form.form,
-                                   outcome: "received; waiting for \(missing.count) more file\(missing.count == 1 ? "" : "s")")
-                }
-                // The write: what Collect sent, as the phone's next write to the instance.
-                _ = try await DeviceRegistry(connection: c, logger: logger).register(
-                    account: scope.account, device: device, model: deviceID.map { "ODK Collect \($0.prefix(100))" } ?? "ODK Collect",
-                    appVersion: incoming.userAgent, user: scope.user)
-                var changes = submission.answers
-                for name in previousAnswers.keys where changes[name] == nil { changes[name] = .null }
-                var fixed: [String: JSONValue] = [:]
-                if submission.deprecatedID == nil {
-                    fixed["formId"] = .string(form.formId)
-                    fixed["formVersion"] = .string(form.version)
-                    fixed["orgUnitId"] = .string(unit.lowercased)
-                }
-                try await Self.writeInstance(
-                    record: record, instanceID: submission.instanceID, batchKey: submission.instanceID, base: base, changes: changes, fixed: fixed,
-                    attachments: received.filter { submission.attachmentNames.contains($0.name) },
-                    device: device, scope: scope, project: project, connection: c, logger: logger)
-                var outcome = "full submission received"
-                if let entity = submission.entity {
-                    outcome += try await ODKSubmissionEntities(scope: scope, project: project, connection: c, logger: logger)
-                        .apply(entity, instanceID: submission.instanceID, device: device, userAgent: incoming.userAgent)
-                }
-                return Written(instanceID: submission.instanceID, form: form.form, outcome: outcome)
+        return try await database.transaction { c in
+            let odk = ODKStore(account: scope.account, connection: c, logger: logger)
+            guard let form = try await odk.publishedForm(project: project, formId: header.formID, version: header.version) else {
+                throw APIError.invalid(
+                    "form \(header.formID.prefix(100)) version \(header.version ?? "(none)") is not published in project \(projectName)",
+                    field: "xml_submission_file", code: ErrorCode.unknownReference)
             }
+            let xform: XForm
+            let submission: ODKSubmission
+            do throws(ODKError) {
+                xform = try XFormParser.parse(Array(form.xml.utf8), limits: limits)
+                submission = try ODKSubmissionParser.parse(document: root, form: xform)
+            } catch { throw APIError(error) }
+            try await odk.lockSubmission(submission.instanceID)
+            let attachments = AttachmentStore(connection: c, logger: logger)
+            let stored = try await odk.submission(submission.instanceID)
+            if let stored, stored.xmlSHA256 != xmlSHA {
+                throw APIError.conflict(
+                    ErrorCode.alreadyExists,
+                    "instance \(submission.instanceID.prefix(100)) was already submitted with other content; an edit needs a new instanceID and deprecatedID"
+                )
+            }
+            // The edited submission, for an edit: its record and the version it made.
+            var base: JSONValue = .object([:])
+            var previousAnswers: [String: JSONValue] = [:]
+            var record = OpenRosa.recordId(instanceID: submission.instanceID, account: scope.account)
+            if let deprecated = submission.deprecatedID, stored == nil {
+                guard let edited = try await odk.submission(deprecated), let version = edited.version else {
+                    throw APIError.invalid(
+                        "the edited submission \(deprecated.prefix(100)) has not arrived whole; send it first",
+                        field: "meta/deprecatedID", code: ErrorCode.unknownReference)
+                }
+                record = edited.recordId
+                base = (try? JSONParser.parse(version)) ?? .object([:])
+                previousAnswers = try await odk.answers(of: deprecated, form: xform, limits: limits)
+            } else if let stored {
+                record = stored.recordId
+            }
+            if stored == nil {
+                try await odk.insertSubmission(
+                    submission.instanceID, record: record, form: form.form, xml: xmlText, sha256: xmlSHA,
+                    user: scope.user, device: device)
+            }
+            for (part, sha) in files {
+                try await attachments.storeWhole(account: scope.account, sha256: sha, bytes: part.body, chunkSize: chunk)
+                try await odk.addFile(
+                    submission.instanceID, name: part.filename ?? part.name, sha256: sha, size: Int64(part.body.count),
+                    contentType: part.contentType)
+            }
+            if stored?.version != nil {
+                return Written(instanceID: submission.instanceID, form: form.form, outcome: "this submission was already received whole")
+            }
+            let received = try await odk.files(submission.instanceID)
+            let names = Set(received.map(\.name))
+            let missing = submission.attachmentNames.filter { !names.contains($0) }
+            guard missing.isEmpty || complete else {
+                return Written(
+                    instanceID: submission.instanceID, form: form.form,
+                    outcome: "received; waiting for \(missing.count) more file\(missing.count == 1 ? "" : "s")")
+            }
+            // The write: what Collect sent, as the phone's next write to the instance.
+            _ = try await DeviceRegistry(connection: c, logger: logger).register(
+                account: scope.account, device: device, model: deviceID.map { "ODK Collect \($0.prefix(100))" } ?? "ODK Collect",
+                appVersion: incoming.userAgent, user: scope.user)
+            var changes = submission.answers
+            for name in previousAnswers.keys where changes[name] == nil { changes[name] = .null }
+            var fixed: [String: JSONValue] = [:]
+            if submission.deprecatedID == nil {
+                fixed["formId"] = .string(form.formId)
+                fixed["formVersion"] = .string(form.version)
+                fixed["orgUnitId"] = .string(unit.lowercased)
+            }
+            try await Self.writeInstance(
+                record: record, instanceID: submission.instanceID, batchKey: submission.instanceID, base: base, changes: changes, fixed: fixed,
+                attachments: received.filter { submission.attachmentNames.contains($0.name) },
+                device: device, scope: scope, project: project, connection: c, logger: logger)
+            var outcome = "full submission received"
+            if let entity = submission.entity {
+                outcome += try await ODKSubmissionEntities(scope: scope, project: project, connection: c, logger: logger)
+                    .apply(entity, instanceID: submission.instanceID, device: device, userAgent: incoming.userAgent)
+            }
+            return Written(instanceID: submission.instanceID, form: form.form, outcome: outcome)
+        }
     }
 
     /// The phone's next write to an instance: `changes` on `base`, listing `attachments`;
     /// the version it makes is kept as the submission's. A refused write is the request's
     /// error.
-    static func writeInstance(record: UUID, instanceID: String, batchKey: String, base: JSONValue, changes: [String: JSONValue], fixed: [String: JSONValue],
-                              attachments: [VersionedItem.Attachment], device: UUID, scope: CallerScope, project: UUID,
-                              connection c: PostgresConnection, logger: Logger) async throws {
+    static func writeInstance(
+        record: UUID, instanceID: String, batchKey: String, base: JSONValue, changes: [String: JSONValue], fixed: [String: JSONValue],
+        attachments: [VersionedItem.Attachment], device: UUID, scope: CallerScope, project: UUID,
+        connection c: PostgresConnection, logger: Logger
+    ) async throws {
         let odk = ODKStore(account: scope.account, connection: c, logger: logger)
         var item: [String: JSONValue] = [
             "kind": .string("instance"), "id": .string(record.lowercased),
@@ -148,8 +159,9 @@ struct ODKSubmissionWriter {
             throw APIError(error)
         }
         let results = try await RecordWriter(scope: scope, connection: c, logger: logger)
-            .process([(0, versioned)], project: project, device: device,
-                     batchId: OpenRosa.namedUUID("batch", scope.account, batchKey))
+            .process(
+                [(0, versioned)], project: project, device: device,
+                batchId: OpenRosa.namedUUID("batch", scope.account, batchKey))
         guard let result = results[0] else { throw APIError.unavailable("the submission was not processed") }
         if result.status == .rejected {
             throw APIError(result.error ?? ItemError.invalidField("submission", "the submission was refused"))
@@ -182,7 +194,8 @@ struct ODKSubmissionWriter {
                 header = try ODKSubmissionParser.header(root)
             } catch { throw APIError(error) }
             guard header.formID == formId,
-                  let form = try await odk.publishedForm(project: project, formId: header.formID, version: header.version) else {
+                let form = try await odk.publishedForm(project: project, formId: header.formID, version: header.version)
+            else {
                 throw APIError.notFound("submission \(instanceID.prefix(100)) does not exist in form \(formId.prefix(100))")
             }
             let submission: ODKSubmission
@@ -198,7 +211,8 @@ struct ODKSubmissionWriter {
             guard let version = stored.version, try await odk.latestSubmission(of: stored.recordId) == instanceID else { return false }
             let received = try await odk.files(instanceID).filter { submission.attachmentNames.contains($0.name) }
             try await Self.writeInstance(
-                record: stored.recordId, instanceID: instanceID, batchKey: "\(instanceID)#file:\(name):\(sha.map { String(format: "%02x", $0) }.joined())",
+                record: stored.recordId, instanceID: instanceID,
+                batchKey: "\(instanceID)#file:\(name):\(sha.map { String(format: "%02x", $0) }.joined())",
                 base: (try? JSONParser.parse(version)) ?? .object([:]),
                 changes: submission.answers, fixed: [:], attachments: received, device: sent.device,
                 scope: scope, project: project, connection: c, logger: logger)

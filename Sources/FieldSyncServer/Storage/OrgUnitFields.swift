@@ -22,7 +22,9 @@ enum OrgUnitFields {
                 out[name] = .string(s)
             case "parentId", "orgUnitTypeId":
                 if value.isNull { out[name] = .null; continue }
-                guard let u = value.stringValue.flatMap(UUID.init(text:)) else { throw ItemError.invalidField(field, "\(name) must be a UUID or null") }
+                guard let u = value.stringValue.flatMap(UUID.init(text:)) else {
+                    throw ItemError.invalidField(field, "\(name) must be a UUID or null")
+                }
                 out[name] = .string(u.lowercased)
             case "location":
                 out[name] = value.isNull ? .null : try GeoPoint(geoJSON: value, field: field).geoJSON
@@ -41,7 +43,8 @@ enum OrgUnitFields {
                 }
                 out[name] = value
             default:
-                throw ItemError.invalidField(field, "org units have no field \"\(name.prefix(60))\"; they have \(names.sorted().joined(separator: ", "))")
+                throw ItemError.invalidField(
+                    field, "org units have no field \"\(name.prefix(60))\"; they have \(names.sorted().joined(separator: ", "))")
             }
         }
         return out

@@ -87,8 +87,9 @@ enum OrgUnitImport {
         let location = try r.value("location").flatMap { v throws(ItemError) -> GeoPoint? in
             v.isNull ? nil : try GeoPoint(geoJSON: v, field: r.field("location"))
         }
-        return Unit(id: id, parentId: try r.uuid("parentId"), name: name, typeId: try r.uuid("orgUnitTypeId"),
-                    location: location, aliases: aliases, geometryInput: geometry.flatMap { $0.isNull ? nil : $0 }, path: path)
+        return Unit(
+            id: id, parentId: try r.uuid("parentId"), name: name, typeId: try r.uuid("orgUnitTypeId"),
+            location: location, aliases: aliases, geometryInput: geometry.flatMap { $0.isNull ? nil : $0 }, path: path)
     }
 
     /// Runs GEOS on every unit's geometry, on all cores.

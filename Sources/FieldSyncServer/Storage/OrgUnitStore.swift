@@ -58,8 +58,9 @@ struct OrgUnitStore {
                 throw APIError.invalid("parent \(parent.lowercased) does not exist", field: field, code: ErrorCode.unknownReference)
             }
             if parentRow.path.split(separator: ".").contains(Substring(label)) {
-                throw APIError.invalid("org unit \(id.lowercased) can't move under its own descendant \(parent.lowercased)", field: field,
-                                       code: ErrorCode.invalidParent)
+                throw APIError.invalid(
+                    "org unit \(id.lowercased) can't move under its own descendant \(parent.lowercased)", field: field,
+                    code: ErrorCode.invalidParent)
             }
             path = parentRow.path + "." + label
         }
@@ -134,11 +135,16 @@ struct OrgUnitStore {
         let parents = units.compactMap(\.parentId)
         let types = Array(Set(units.compactMap(\.typeId)))
         try await lockTree()
-        let knownTypes = Set(try await c.query("SELECT id FROM orgunit_types WHERE account_id = \(account) AND id = ANY(\(types)::uuid[])", logger: logger)
-            .collect { try $0.decode(UUID.self) })
-        for u in units { if let t = u.typeId, !knownTypes.contains(t) {
-            throw APIError.invalid("org-unit type \(t.lowercased) does not exist in this account", field: "\(u.path).orgUnitTypeId", code: ErrorCode.unknownReference)
-        } }
+        let knownTypes = Set(
+            try await c.query("SELECT id FROM orgunit_types WHERE account_id = \(account) AND id = ANY(\(types)::uuid[])", logger: logger)
+                .collect { try $0.decode(UUID.self) })
+        for u in units {
+            if let t = u.typeId, !knownTypes.contains(t) {
+                throw APIError.invalid(
+                    "org-unit type \(t.lowercased) does not exist in this account", field: "\(u.path).orgUnitTypeId", code: ErrorCode.unknownReference
+                )
+            }
+        }
         struct Existing { var path: String; var state: RecordState }
         var existing: [UUID: Existing] = [:]
         let rows = try await c.query(
@@ -161,11 +167,14 @@ struct OrgUnitStore {
             var path = OrgUnitImport.label(id)
             if let parent = u.parentId {
                 guard byId[parent] != nil || existing[parent] != nil else {
-                    throw APIError.invalid("parent \(parent.lowercased) does not exist", field: "\(u.path).parentId", code: ErrorCode.unknownReference)
+                    throw APIError.invalid(
+                        "parent \(parent.lowercased) does not exist", field: "\(u.path).parentId", code: ErrorCode.unknownReference)
                 }
                 let parentPath = try resolve(parent, &visiting)
                 if parentPath.split(separator: ".").contains(Substring(OrgUnitImport.label(id))) {
-                    throw APIError.invalid("org unit \(id.lowercased) would be moved under its own descendant", field: "\(u.path).parentId", code: ErrorCode.invalidParent)
+                    throw APIError.invalid(
+                        "org unit \(id.lowercased) would be moved under its own descendant", field: "\(u.path).parentId",
+                        code: ErrorCode.invalidParent)
                 }
                 path = parentPath + "." + path
             }
@@ -200,8 +209,6 @@ struct OrgUnitStore {
         }
         return ids
     }
-
-
 
     /// Moves the descendants of a unit whose path changed from `old` to `new` (all of
     /// them, in one statement, in the caller's transaction), except `except` (written

@@ -66,8 +66,9 @@ struct OrgUnitWriter {
         // 1. Versions, in the protocol's order.
         if proposes {
             if let (changeId, status) = try await existingProposal(id, w, on: c) {
-                return PushResult(id: id.lowercased, kind: kind, status: status == "pending" ? .pending : .unchanged,
-                                  version: state.version.json, changeId: changeId.lowercased)
+                return PushResult(
+                    id: id.lowercased, kind: kind, status: status == "pending" ? .pending : .unchanged,
+                    version: state.version.json, changeId: changeId.lowercased)
             }
             let verdict = state.checkProposal(w)
             if verdict != .ok { throw reject(verdict.errorCode!, verdict.message!, "\(item.path).base") }
@@ -80,7 +81,8 @@ struct OrgUnitWriter {
         // 2. Who may touch the unit.
         if let row {
             if row.status == "rejected" {
-                throw reject(ErrorCode.invalidRequest, "org unit \(id.lowercased) was rejected in review; propose it again with a new id", "\(item.path).id")
+                throw reject(
+                    ErrorCode.invalidRequest, "org unit \(id.lowercased) was rejected in review; propose it again with a new id", "\(item.path).id")
             }
             if row.status == "pending", proposes, row.createdBy != user {
                 throw reject(ErrorCode.forbidden, "org unit \(id.lowercased) is another user's proposal awaiting review", "\(item.path).id")
@@ -103,7 +105,8 @@ struct OrgUnitWriter {
         if let p = w.changes["parentId"] ?? (creating ? JSONValue.null : nil) {
             if let parentId = p.stringValue.flatMap(UUID.init(text:)) {
                 guard let parent = try await store.load(parentId),
-                      parent.status == "validated" || (parent.status == "pending" && (parent.createdBy == user || !proposes)) else {
+                    parent.status == "validated" || (parent.status == "pending" && (parent.createdBy == user || !proposes))
+                else {
                     throw reject(ErrorCode.unknownReference, "parent \(parentId.lowercased) does not exist", parentField)
                 }
                 if !scope.covers(path: parent.path) {
@@ -113,8 +116,9 @@ struct OrgUnitWriter {
                     throw reject(ErrorCode.invalidParent, "org unit \(id.lowercased) can't move under itself or its own descendant", parentField)
                 }
             } else if scope.role != .admin {
-                throw reject(creating ? ErrorCode.invalidField : ErrorCode.forbidden,
-                             creating ? "parentId is required: only admins create root org units" : "only admins make an org unit a root", parentField)
+                throw reject(
+                    creating ? ErrorCode.invalidField : ErrorCode.forbidden,
+                    creating ? "parentId is required: only admins create root org units" : "only admins make an org unit a root", parentField)
             }
         }
         if let t = w.changes["orgUnitTypeId"]?.stringValue.flatMap(UUID.init(text:)), !(try await store.typeExists(t)) {

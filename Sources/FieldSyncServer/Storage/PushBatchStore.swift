@@ -33,8 +33,9 @@ struct PushBatchStore {
         let user = scope.user
         let member = !named || scope.projects.contains(project)
         let rows = try await connection.execute(
-            ClaimStatement(account: account, projectId: project, checkProject: named, device: device, user: user, member: member,
-                           batchId: batchId, lockKeys: lockKeys, digest: digest), logger: logger
+            ClaimStatement(
+                account: account, projectId: project, checkProject: named, device: device, user: user, member: member,
+                batchId: batchId, lockKeys: lockKeys, digest: digest), logger: logger
         ).collectAll()
         guard let (projectOK, deviceOK, claimed, _) = rows.first else { throw APIError.unavailable("the batch claim answered nothing") }
         guard projectOK else { throw APIError.notFound("project \(project.lowercased) does not exist") }
@@ -52,12 +53,15 @@ struct PushBatchStore {
         ).collect { try $0.decode((UUID?, UUID?, String?, ByteBuffer?).self) }.first
         guard let first, first.0 == user, first.1 == device else {
             // Another user's or device's batch: its answer is not this caller's to see.
-            throw APIError.conflict(ErrorCode.batchIdTaken,
-                                    "batchId \(batchId.lowercased) was already used by another device; send this batch with a new batchId")
+            throw APIError.conflict(
+                ErrorCode.batchIdTaken,
+                "batchId \(batchId.lowercased) was already used by another device; send this batch with a new batchId")
         }
         if let stored = first.3, Array(buffer: stored) != digest {
-            throw APIError.conflict(ErrorCode.batchIdTaken,
-                                    "batchId \(batchId.lowercased) was already used for a batch with other items; a replay sends the same items, new items need a new batchId")
+            throw APIError.conflict(
+                ErrorCode.batchIdTaken,
+                "batchId \(batchId.lowercased) was already used for a batch with other items; a replay sends the same items, new items need a new batchId"
+            )
         }
         guard let answer = first.2 else { throw APIError.conflict(ErrorCode.batchInProgress, "this batch is being processed; retry it") }
         return .replay(Array(answer.utf8))

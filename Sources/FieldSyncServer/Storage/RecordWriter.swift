@@ -32,14 +32,17 @@ struct RecordWriter {
 
     /// - Parameter locked: the caller already took ``lockKeys(account:_:)`` in this
     ///   transaction, in an earlier statement (the push folds them into its batch claim).
-    func process(_ items: [(index: Int, item: VersionedItem)], project: UUID, device: UUID, batchId: UUID,
-                 locked: Bool = false) async throws -> [Int: PushResult] {
+    func process(
+        _ items: [(index: Int, item: VersionedItem)], project: UUID, device: UUID, batchId: UUID,
+        locked: Bool = false
+    ) async throws -> [Int: PushResult] {
         guard !items.isEmpty else { return [:] }
         if !locked {
             let keys = Self.lockKeys(account: account, items)
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM (SELECT unnest(\(keys)::text[]) AS k ORDER BY 1) s",
-                logger: logger).drain()
+                logger: logger
+            ).drain()
         }
         // The loads run in a statement after the one that took the locks: under READ
         // COMMITTED it sees every write of the batches that held them before us.
@@ -75,8 +78,9 @@ struct RecordWriter {
             "SELECT id, project_id, entity_type_id, org_unit_id, state::text FROM entities WHERE account_id = \(account) AND id = ANY(\(ids)::uuid[])",
             logger: logger)
         for try await (id, projectId, type, unit, state) in rows.decode((UUID, UUID, UUID, UUID, String).self) {
-            out[id] = Loaded(state: Self.state(state), projectId: projectId,
-                             fixed: ["entityTypeId": .string(type.lowercased), "orgUnitId": .string(unit.lowercased)], isNew: false, attachments: [])
+            out[id] = Loaded(
+                state: Self.state(state), projectId: projectId,
+                fixed: ["entityTypeId": .string(type.lowercased), "orgUnitId": .string(unit.lowercased)], isNew: false, attachments: [])
         }
         return out
     }
@@ -84,19 +88,23 @@ struct RecordWriter {
     /// One statement for what a batch reads besides instances: the entities it writes or
     /// references, the org units its items and those records name (whether each exists
     /// for the caller and is in scope), and which of the named entity types exist.
-    func loadEntitiesAndReferences(entityIds: [UUID], instanceIds: [UUID], unitIds: [UUID], typeIds: [UUID]) async throws -> (entities: [UUID: Loaded], units: [UUID: Bool], types: Set<UUID>) {
+    func loadEntitiesAndReferences(
+        entityIds: [UUID], instanceIds: [UUID], unitIds: [UUID], typeIds: [UUID]
+    ) async throws -> (entities: [UUID: Loaded], units: [UUID: Bool], types: Set<UUID>) {
         var entities: [UUID: Loaded] = [:]
         var units: [UUID: Bool] = [:]
         var types = Set<UUID>()
-        let rows = try await connection.execute(ReferenceLoad(
-            account: account, user: user, everything: scope.everything, subtrees: scope.subtrees,
-            entityIds: entityIds, instanceIds: instanceIds, unitIds: unitIds, typeIds: typeIds), logger: logger)
+        let rows = try await connection.execute(
+            ReferenceLoad(
+                account: account, user: user, everything: scope.everything, subtrees: scope.subtrees,
+                entityIds: entityIds, instanceIds: instanceIds, unitIds: unitIds, typeIds: typeIds), logger: logger)
         for try await (what, id, projectId, type, unit, state, inScope) in rows {
             switch what {
             case 0:
                 guard let projectId, let type, let unit, let state else { continue }
-                entities[id] = Loaded(state: Self.state(state), projectId: projectId,
-                                      fixed: ["entityTypeId": .string(type.lowercased), "orgUnitId": .string(unit.lowercased)], isNew: false, attachments: [])
+                entities[id] = Loaded(
+                    state: Self.state(state), projectId: projectId,
+                    fixed: ["entityTypeId": .string(type.lowercased), "orgUnitId": .string(unit.lowercased)], isNew: false, attachments: [])
             case 1: units[id] = inScope
             default: types.insert(id)
             }
@@ -146,7 +154,8 @@ struct RecordWriter {
             WHERE i.account_id = \(account) AND i.id = ANY(\(ids)::uuid[])
             """, logger: logger)
         for try await (id, projectId, formId, version, unit, entity, period, location, z, attachments, state)
-            in rows.decode((UUID, UUID, String, String, UUID, UUID?, String?, String?, Double?, String, String).self) {
+            in rows.decode((UUID, UUID, String, String, UUID, UUID?, String?, String?, Double?, String, String).self)
+        {
             var fixed: [String: JSONValue] = ["formId": .string(formId), "formVersion": .string(version), "orgUnitId": .string(unit.lowercased)]
             if let entity { fixed["entityId"] = .string(entity.lowercased) }
             if let period { fixed["period"] = .string(period) }
@@ -215,19 +224,27 @@ struct RecordWriter {
         let conflicts = rows.map(\.1.state.isInConflict)
         let isNew = rows.map(\.1.isNew)
         let docs = rows.map { id, r in
-            Self.entityDocumentText(r.state, id: id, project: r.projectId, type: r.fixed["entityTypeId"] ?? .null, unit: r.fixed["orgUnitId"] ?? .null)
+            Self.entityDocumentText(
+                r.state, id: id, project: r.projectId, type: r.fixed["entityTypeId"] ?? .null, unit: r.fixed["orgUnitId"] ?? .null)
         }
-        assert(zip(rows, zip(states, docs)).allSatisfy { row, text in
-            let (id, r) = row
-            return (try? JSONParser.parse(text.0)) == r.state.stateJSON
-                && (try? JSONParser.parse(text.1)) == r.state.recordDocument(kind: .entity, id: id, attributes: [
-                    "projectId": .string(r.projectId.lowercased), "entityTypeId": r.fixed["entityTypeId"] ?? .null, "orgUnitId": r.fixed["orgUnitId"] ?? .null,
-                ])
-        }, "the direct writers must match RecordState.stateJSON and recordDocument")
-        _ = try await connection.execute(EntityFlush(
-            account: account, user: user, device: device, batchId: batchId, ids: ids, projects: projects, types: types, units: units,
-            states: states, docs: docs, conflicts: conflicts, isNew: isNew,
-            logKinds: log.map(\.kind.rawValue), logIds: log.map(\.id), logReplicas: log.map(\.write.replica), logCounters: log.map(\.write.counter)),
+        assert(
+            zip(rows, zip(states, docs)).allSatisfy { row, text in
+                let (id, r) = row
+                return (try? JSONParser.parse(text.0)) == r.state.stateJSON
+                    && (try? JSONParser.parse(text.1))
+                        == r.state.recordDocument(
+                            kind: .entity, id: id,
+                            attributes: [
+                                "projectId": .string(r.projectId.lowercased), "entityTypeId": r.fixed["entityTypeId"] ?? .null,
+                                "orgUnitId": r.fixed["orgUnitId"] ?? .null,
+                            ])
+            }, "the direct writers must match RecordState.stateJSON and recordDocument")
+        _ = try await connection.execute(
+            EntityFlush(
+                account: account, user: user, device: device, batchId: batchId, ids: ids, projects: projects, types: types, units: units,
+                states: states, docs: docs, conflicts: conflicts, isNew: isNew,
+                logKinds: log.map(\.kind.rawValue), logIds: log.map(\.id), logReplicas: log.map(\.write.replica),
+                logCounters: log.map(\.write.counter)),
             logger: logger)
     }
 
@@ -242,7 +259,8 @@ struct RecordWriter {
 
     /// The stored document (JSON text) of an entity or an instance.
     func document(kind: ItemKind, id: UUID) async throws -> String? {
-        let query: PostgresQuery = kind == .entity
+        let query: PostgresQuery =
+            kind == .entity
             ? "SELECT doc::text FROM entities WHERE account_id = \(account) AND id = \(id)"
             : "SELECT doc::text FROM instances WHERE account_id = \(account) AND id = \(id)"
         return try await connection.query(query, logger: logger).collect { try $0.decode(String.self) }.first

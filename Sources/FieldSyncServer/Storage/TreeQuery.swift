@@ -1,8 +1,8 @@
 import FieldSyncCore
 import Foundation
+import Hummingbird
 import Logging
 import NIOCore
-import Hummingbird
 import PostgresNIO
 
 /// `GET /v1/orgunits/tree`: the approved units under some roots, parents before
@@ -93,8 +93,10 @@ struct TreeQuery {
     /// written after the handler returned, so the rows come from the pool, which leases a
     /// connection for the row sequence and takes it back when the sequence is consumed
     /// (no per-request deadline: a national tree takes its time over a slow link).
-    static func stream(_ r: Request, cursor: FeedCursor, gzip: Bool, client: PostgresClient, logger: Logger,
-                       into writer: inout any ResponseBodyWriter) async throws {
+    static func stream(
+        _ r: Request, cursor: FeedCursor, gzip: Bool, client: PostgresClient, logger: Logger,
+        into writer: inout any ResponseBodyWriter
+    ) async throws {
         let compressor = gzip ? try GzipStream() : nil
         let allocator = ByteBufferAllocator()
         var chunk = allocator.buffer(capacity: 80 * 1024)

@@ -1,10 +1,11 @@
 import Crypto
 import FieldSyncCore
-@testable import FieldSyncServer
 import Foundation
 import HTTPTypes
 import Logging
 import PostgresNIO
+
+@testable import FieldSyncServer
 
 /// Two accounts built the same way, for the scope matrix. In each:
 ///
@@ -41,15 +42,21 @@ struct ScopeWorld: Sendable {
 
         /// Everything of this side another account must never see.
         var secrets: [String] {
-            [mark, sha] + [account, project, projectQ, r, d1, v1, d2, v2, entityType, form, formQ, eIn, eOut, iIn, iOut, pIn, pOut,
-                           admin.id, sup.id, agent.id, agent2.id, admin.device, sup.device, agent.device, agent2.device].map(\.lowercased)
+            [mark, sha]
+                + [
+                    account, project, projectQ, r, d1, v1, d2, v2, entityType, form, formQ, eIn, eOut, iIn, iOut, pIn, pOut,
+                    admin.id, sup.id, agent.id, agent2.id, admin.device, sup.device, agent.device, agent2.device,
+                ].map(\.lowercased)
         }
 
         /// What the supervisor and the agent (both on D1) must not see: D2's subtree and what is
         /// in it, agent2's things, project Q, and the names of the ancestor R (its id may show
         /// as the `parentId` of D1: the path).
         var outside: [String] {
-            ["ouR-\(mark)", "ouD2-\(mark)", "ouV2-\(mark)", "vout-\(mark)", "vout2-\(mark)", "aout-\(mark)", "agent2-\(mark)", "projq-\(mark)", "formq-\(mark)"]
+            [
+                "ouR-\(mark)", "ouD2-\(mark)", "ouV2-\(mark)", "vout-\(mark)", "vout2-\(mark)", "aout-\(mark)", "agent2-\(mark)", "projq-\(mark)",
+                "formq-\(mark)",
+            ]
                 + [d2, v2, eOut, iOut, pOut, agent2.id, agent2.device, projectQ, formQ].map(\.lowercased)
         }
     }
@@ -83,7 +90,8 @@ struct ScopeWorld: Sendable {
         }
         try expectCreated(try await post("/v1/accounts", #"{"id":"\#(account.lowercased)","name":"acct-\#(mark)"}"#), "account")
         try expectCreated(try await post("/v1/projects" + q, #"{"id":"\#(p.lowercased)","name":"proj-\#(mark)","appId":"app.\#(mark)"}"#), "project")
-        try expectCreated(try await post("/v1/projects" + q, #"{"id":"\#(pq.lowercased)","name":"projq-\#(mark)","appId":"appq.\#(mark)"}"#), "project Q")
+        try expectCreated(
+            try await post("/v1/projects" + q, #"{"id":"\#(pq.lowercased)","name":"projq-\#(mark)","appId":"appq.\#(mark)"}"#), "project Q")
         let (r, d1, v1, d2, v2) = (UUID(), UUID(), UUID(), UUID(), UUID())
         func unit(_ id: UUID, _ name: String, _ parent: UUID?) -> String {
             #"{"id":"\#(id.lowercased)","name":"ou\#(name)-\#(mark)","parentId":\#(parent.map { "\"\($0.lowercased)\"" } ?? "null")}"#
@@ -92,13 +100,24 @@ struct ScopeWorld: Sendable {
         try expectCreated(try await post("/v1/orgunits/import" + q, "[" + units.joined(separator: ",") + "]"), "import")
         let type = UUID(), form = UUID(), formQ = UUID()
         try expectCreated(try await post("/v1/entity-types" + q, #"{"id":"\#(type.lowercased)","name":"etype-\#(mark)"}"#), "entity type")
-        try expectCreated(try await post("/v1/forms" + q, #"{"id":"\#(form.lowercased)","formId":"form-\#(mark)","name":"fname-\#(mark)","version":"1","projectIds":["\#(p.lowercased)"]}"#), "form")
-        try expectCreated(try await post("/v1/forms" + q, #"{"id":"\#(formQ.lowercased)","formId":"formq-\#(mark)","name":"fnameq-\#(mark)","version":"1","projectIds":["\#(pq.lowercased)"]}"#), "form Q")
+        try expectCreated(
+            try await post(
+                "/v1/forms" + q,
+                #"{"id":"\#(form.lowercased)","formId":"form-\#(mark)","name":"fname-\#(mark)","version":"1","projectIds":["\#(p.lowercased)"]}"#),
+            "form")
+        try expectCreated(
+            try await post(
+                "/v1/forms" + q,
+                #"{"id":"\#(formQ.lowercased)","formId":"formq-\#(mark)","name":"fnameq-\#(mark)","version":"1","projectIds":["\#(pq.lowercased)"]}"#),
+            "form Q")
 
         func member(_ role: String, _ name: String, _ units: [UUID]) async throws -> Member {
             let username = "\(name)-\(mark)"
             let list = units.map { "\"\($0.lowercased)\"" }.joined(separator: ",")
-            let r = try await post("/v1/users" + q, #"{"username":"\#(username)","password":"password-\#(mark)","role":"\#(role)","projectIds":["\#(p.lowercased)"],"orgUnitIds":[\#(list)]}"#)
+            let r = try await post(
+                "/v1/users" + q,
+                #"{"username":"\#(username)","password":"password-\#(mark)","role":"\#(role)","projectIds":["\#(p.lowercased)"],"orgUnitIds":[\#(list)]}"#
+            )
             try expectCreated(r, "user \(username)")
             let id = UUID(uuidString: r.json["id"]?.stringValue ?? "")!
             let token = try await api.signIn(username, "password-\(mark)")
@@ -120,25 +139,30 @@ struct ScopeWorld: Sendable {
             let statuses = r.json["results"]?.arrayValue?.compactMap { $0["status"]?.stringValue } ?? []
             guard r.status == .ok, statuses.allSatisfy({ $0 != "rejected" }) else { throw TestSetupError("push: \(r.text)") }
         }
-        try await push(admin.device, [
-            entityJSON(eIn, device: admin.device, unit: v1, type: type, changes: #"{"name":"vin-\#(mark)"}"#),
-            entityJSON(eOut, device: admin.device, unit: d2, type: type, changes: #"{"name":"vout-\#(mark)"}"#),
-            instanceJSON(iIn, device: admin.device, form: "form-\(mark)", unit: v1, answers: #"{"q":"ain-\#(mark)"}"#),
-            instanceJSON(iOut, device: admin.device, form: "form-\(mark)", unit: d2, answers: #"{"q":"aout-\#(mark)"}"#),
-        ], token: admin.token)
-        try await push(dev2, [
-            entityJSON(eIn, device: dev2, changes: #"{"name":"vin2-\#(mark)"}"#),
-            entityJSON(eOut, device: dev2, changes: #"{"name":"vout2-\#(mark)"}"#),
-        ], token: admin.token)
+        try await push(
+            admin.device,
+            [
+                entityJSON(eIn, device: admin.device, unit: v1, type: type, changes: #"{"name":"vin-\#(mark)"}"#),
+                entityJSON(eOut, device: admin.device, unit: d2, type: type, changes: #"{"name":"vout-\#(mark)"}"#),
+                instanceJSON(iIn, device: admin.device, form: "form-\(mark)", unit: v1, answers: #"{"q":"ain-\#(mark)"}"#),
+                instanceJSON(iOut, device: admin.device, form: "form-\(mark)", unit: d2, answers: #"{"q":"aout-\#(mark)"}"#),
+            ], token: admin.token)
+        try await push(
+            dev2,
+            [
+                entityJSON(eIn, device: dev2, changes: #"{"name":"vin2-\#(mark)"}"#),
+                entityJSON(eOut, device: dev2, changes: #"{"name":"vout2-\#(mark)"}"#),
+            ], token: admin.token)
         let (pIn, pOut) = (UUID(), UUID())
         try await push(agent.device, [JSONWriter.string(positionItem(id: pIn))], token: agent.token)
         try await push(agent2.device, [JSONWriter.string(positionItem(id: pOut))], token: agent2.token)
         let bytes = Array("file-\(mark)".utf8)
         let sha = SHA256.hash(data: Data(bytes)).map { String(format: "%02x", $0) }.joined()
         try expectCreated(try await api.call(.put, "/v1/attachments/\(sha)", token: admin.token, raw: bytes), "attachment")
-        return Side(mark: mark, account: account, project: p, projectQ: pq, r: r, d1: d1, v1: v1, d2: d2, v2: v2,
-                    entityType: type, form: form, formQ: formQ, admin: admin, sup: sup, agent: agent, agent2: agent2,
-                    eIn: eIn, eOut: eOut, iIn: iIn, iOut: iOut, pIn: pIn, pOut: pOut, sha: sha, fileBytes: bytes)
+        return Side(
+            mark: mark, account: account, project: p, projectQ: pq, r: r, d1: d1, v1: v1, d2: d2, v2: v2,
+            entityType: type, form: form, formQ: formQ, admin: admin, sup: sup, agent: agent, agent2: agent2,
+            eIn: eIn, eOut: eOut, iIn: iIn, iOut: iOut, pIn: pIn, pOut: pOut, sha: sha, fileBytes: bytes)
     }
 
     /// Runs `body` on a connection to the test's database (to look at what the API does not show).
@@ -175,10 +199,12 @@ func entityJSON(_ id: UUID, device: UUID, counter: Int = 1, unit: UUID? = nil, t
     var extra = ""
     if let unit { extra += #","orgUnitId":"\#(unit.lowercased)""# }
     if let type { extra += #","entityTypeId":"\#(type.lowercased)""# }
-    return #"{"kind":"entity","id":"\#(id.lowercased)","replica":"\#(device.lowercased)","counter":\#(counter),"base":{},"editedAt":"2026-11-20T08:15:30.123Z","changes":\#(changes)\#(extra)}"#
+    return
+        #"{"kind":"entity","id":"\#(id.lowercased)","replica":"\#(device.lowercased)","counter":\#(counter),"base":{},"editedAt":"2026-11-20T08:15:30.123Z","changes":\#(changes)\#(extra)}"#
 }
 
 func instanceJSON(_ id: UUID, device: UUID, form: String, unit: UUID, entity: UUID? = nil, answers: String = "{}") -> String {
     let e = entity.map { #","entityId":"\#($0.lowercased)""# } ?? ""
-    return #"{"kind":"instance","id":"\#(id.lowercased)","replica":"\#(device.lowercased)","counter":1,"base":{},"editedAt":"2026-11-20T08:15:30.123Z","changes":\#(answers),"formId":"\#(form)","formVersion":"1","orgUnitId":"\#(unit.lowercased)"\#(e)}"#
+    return
+        #"{"kind":"instance","id":"\#(id.lowercased)","replica":"\#(device.lowercased)","counter":1,"base":{},"editedAt":"2026-11-20T08:15:30.123Z","changes":\#(answers),"formId":"\#(form)","formVersion":"1","orgUnitId":"\#(unit.lowercased)"\#(e)}"#
 }

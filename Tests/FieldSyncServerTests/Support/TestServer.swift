@@ -1,6 +1,5 @@
 import FieldSyncCore
 import FieldSyncTestSupport
-@testable import FieldSyncServer
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -9,6 +8,8 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Testing
+
+@testable import FieldSyncServer
 
 // The fresh-database helpers (TestDatabase, MigratedTemplate, testConfiguration,
 // TestSetupError) live in the FieldSyncTestSupport target, shared with the device and
@@ -64,7 +65,9 @@ struct API: Sendable {
         var errorField: String? { json["error"]?["field"]?.stringValue }
     }
 
-    func call(_ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: JSONValue? = nil, raw: [UInt8]? = nil, headers: HTTPFields = [:]) async throws -> Reply {
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, token: String? = nil, json: JSONValue? = nil, raw: [UInt8]? = nil, headers: HTTPFields = [:]
+    ) async throws -> Reply {
         var h = headers
         if let token { h[.authorization] = "Bearer \(token)" }
         var body: ByteBuffer? = nil
@@ -105,37 +108,47 @@ struct Fixture: Sendable {
         let root = try await api.signIn("root", "root-password")
         let account = UUID()
         let project = UUID()
-        var r = try await api.call(.post, "/v1/accounts", token: root, json: .object(["id": .string(account.lowercased), "name": .string("Test account")]))
+        var r = try await api.call(
+            .post, "/v1/accounts", token: root, json: .object(["id": .string(account.lowercased), "name": .string("Test account")]))
         guard r.status == .created else { throw TestSetupError("account: \(r.text)") }
-        r = try await api.call(.post, "/v1/projects?accountId=\(account.lowercased)", token: root,
-                               json: .object(["id": .string(project.lowercased), "name": .string("Survey"), "appId": .string("test.survey")]))
+        r = try await api.call(
+            .post, "/v1/projects?accountId=\(account.lowercased)", token: root,
+            json: .object(["id": .string(project.lowercased), "name": .string("Survey"), "appId": .string("test.survey")]))
         guard r.status == .created else { throw TestSetupError("project: \(r.text)") }
         let suffix = UUID().uuidString.prefix(8).lowercased()
         func member(_ role: String) async throws -> Member {
             let name = "\(role)-\(suffix)"
-            let r = try await api.call(.post, "/v1/users?accountId=\(account.lowercased)", token: root, json: .object([
-                "username": .string(name), "password": .string("password-\(role)"), "role": .string(role),
-                "projectIds": .array([.string(project.lowercased)]), "orgUnitIds": .array([]),
-            ]))
+            let r = try await api.call(
+                .post, "/v1/users?accountId=\(account.lowercased)", token: root,
+                json: .object([
+                    "username": .string(name), "password": .string("password-\(role)"), "role": .string(role),
+                    "projectIds": .array([.string(project.lowercased)]), "orgUnitIds": .array([]),
+                ]))
             guard r.status == .created, let id = r.json["id"]?.stringValue.flatMap(UUID.init(uuidString:)) else {
                 throw TestSetupError("user \(role): \(r.text)")
             }
             let token = try await api.signIn(name, "password-\(role)")
             let device = UUID()
-            let d = try await api.call(.post, "/v1/devices", token: token, json: .object(["deviceId": .string(device.lowercased), "model": .string("test-phone")]))
+            let d = try await api.call(
+                .post, "/v1/devices", token: token, json: .object(["deviceId": .string(device.lowercased), "model": .string("test-phone")]))
             guard d.status == .ok else { throw TestSetupError("device: \(d.text)") }
             return Member(userId: id, token: token, device: device)
         }
-        return Fixture(api: api, rootToken: root, account: account, project: project,
-                       admin: try await member("admin"), agent: try await member("agent"))
+        return Fixture(
+            api: api, rootToken: root, account: account, project: project,
+            admin: try await member("admin"), agent: try await member("agent"))
     }
 }
 
 /// A position item as a device sends it.
-func positionItem(id: UUID = UUID(), at millis: Int64 = 1_763_626_530_123, lon: Double = 90.4125, lat: Double = 23.8103,
-                  alt: Double? = nil, accuracy: Double? = 5, transport: String? = "foot") -> JSONValue {
-    PositionItem(id: id, capturedAt: Timestamp(millisecondsSinceEpoch: millis),
-                 location: GeoPoint(longitude: lon, latitude: lat, altitude: alt), accuracy: accuracy, transport: transport).json()
+func positionItem(
+    id: UUID = UUID(), at millis: Int64 = 1_763_626_530_123, lon: Double = 90.4125, lat: Double = 23.8103,
+    alt: Double? = nil, accuracy: Double? = 5, transport: String? = "foot"
+) -> JSONValue {
+    PositionItem(
+        id: id, capturedAt: Timestamp(millisecondsSinceEpoch: millis),
+        location: GeoPoint(longitude: lon, latitude: lat, altitude: alt), accuracy: accuracy, transport: transport
+    ).json()
 }
 
 func pushBody(batch: UUID = UUID(), device: UUID, project: UUID? = nil, items: [JSONValue]) -> JSONValue {
