@@ -29,7 +29,7 @@ struct AttachmentTests {
             ])
             let id = item["id"]!.stringValue!
             _ = try await VersionedSyncTests.push(api, f.admin.token, dev, [.object(item)])
-            var record = try #require(try await VersionedSyncTests.pullAll(api, f.admin.token).first { $0["id"] == .string(id) })
+            var record = try #require(try await VersionedSyncTests.pulledRecord(api, f.admin.token, id: id))
             #expect(record["complete"] == .bool(false))
 
             #expect(try await api.call(.head, "/v1/attachments/\(digest)", token: f.admin.token).status == .notFound)
@@ -39,7 +39,7 @@ struct AttachmentTests {
             let again = try await api.call(.put, "/v1/attachments/\(digest)", token: f.admin.token, raw: file)
             #expect(again.status == .ok)
             #expect(try await api.call(.head, "/v1/attachments/\(digest)", token: f.admin.token).status == .ok)
-            record = try #require(try await VersionedSyncTests.pullAll(api, f.admin.token).first { $0["id"] == .string(id) })
+            record = try #require(try await VersionedSyncTests.pulledRecord(api, f.admin.token, id: id))
             #expect(record["complete"] == .bool(true))
 
             let other = Array(file.prefix(1000))

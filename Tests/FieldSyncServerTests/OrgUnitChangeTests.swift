@@ -97,8 +97,7 @@ struct OrgUnitChangeTests {
                 .post, "/v1/orgunits/changes/\(r2[0]["changeId"]!.stringValue!)/review", token: w.f.admin.token, json: approve)
             #expect(second.json["result"]?["status"] == .string("conflict"), "\(second.text)")
 
-            let pulled = try await VersionedSyncTests.pullAll(api, w.f.admin.token)
-            let record = try #require(pulled.last { $0["id"] == .string(w.a.lowercased) })
+            let record = try #require(try await VersionedSyncTests.pulledRecord(api, w.f.admin.token, id: w.a.lowercased))
             let values = Set((record["conflicts"]?["name"]?.arrayValue ?? []).compactMap { $0["value"]?.stringValue })
             #expect(values == ["A north", "A south"])
             #expect(record["fields"]?["name"] == .string("A south"), "the later edit is shown")

@@ -115,6 +115,18 @@ struct VersionedSyncTests {
         }
     }
 
+    /// The record `id` as the feed shows it, pulling again (up to 15 s) while it is not
+    /// there: a pull shows the rows of transactions older than the oldest one still running
+    /// in the database, and other tests' transactions run beside this one's. A record shows
+    /// at its latest write or not at all, so once it is there it is up to date.
+    static func pulledRecord(_ api: API, _ token: String, id: String) async throws -> JSONValue? {
+        for attempt in 0..<60 {
+            if let r = try await pullAll(api, token).first(where: { $0["id"] == .string(id) }) { return r }
+            if attempt < 59 { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        return nil
+    }
+
     @Test("concurrent edits of one field conflict, both values kept; a write that saw both resolves")
     func concurrentEditsConflict() async throws {
         try await withTestApp { api in
@@ -142,7 +154,7 @@ struct VersionedSyncTests {
             #expect(r[0]["status"] == .string("conflict"))
             #expect(r[0]["version"] == .object([devA.lowercased: .number(2), devB.lowercased: .number(7)]))
 
-            let record = try #require(try await Self.pullAll(api, f.admin.token).first { $0["id"] == .string(id.lowercased) })
+            let record = try #require(try await VersionedSyncTests.pulledRecord(api, f.admin.token, id: id.lowercased))
             #expect(record["fields"]?["name"] == .string("Amina K."), "no conflict on a field only one side changed")
             #expect(record["fields"]?["village"] == .string("Debidwar"), "visible = greatest editedAt")
             let values = record["conflicts"]?["village"]?.arrayValue ?? []
@@ -205,7 +217,7 @@ struct VersionedSyncTests {
                 api, f.admin.token, dev,
                 [w.entity(id, device: dev, counter: 10, base: [d: 3], changes: ["name": .string("D"), "deleted": .bool(true)])])
             #expect(r[0]["status"] == .string("updated"))
-            let record = try #require(try await Self.pullAll(api, f.admin.token).first { $0["id"] == .string(id.lowercased) })
+            let record = try #require(try await VersionedSyncTests.pulledRecord(api, f.admin.token, id: id.lowercased))
             #expect(record["fields"]?["name"] == .string("D"))
             #expect(record["fields"]?["deleted"] == .bool(true))
             #expect(record["version"] == .object([d: .number(10)]))
@@ -236,8 +248,8 @@ struct VersionedSyncTests {
             #expect(r[4]["error"]?["field"] == .string("items[4].changes.water"))
             #expect(r[5]["error"]?["field"] == .string("items[5].changes.members"), "required answer missing on creation")
             #expect(r[6]["error"]?["code"] == .string("unknown_reference"))
+            let instance = try #require(try await Self.pulledRecord(api, f.admin.token, id: i1.lowercased))
             let all = try await Self.pullAll(api, f.admin.token)
-            let instance = try #require(all.first { $0["id"] == .string(i1.lowercased) })
             #expect(instance["entityId"] == .string(e.lowercased))
             #expect(instance["formId"] == .string("household"))
             #expect(instance["outsideOrgUnit"] == .bool(false))
@@ -247,7 +259,7 @@ struct VersionedSyncTests {
             let i7 = UUID()
             _ = try await Self.push(
                 api, f.admin.token, dev, [w.instance(i7, device: dev, counter: 8, answers: ["members": .number(1)], location: (7.5, 0.5))])
-            let flagged = try #require(try await Self.pullAll(api, f.admin.token).first { $0["id"] == .string(i7.lowercased) })
+            let flagged = try #require(try await VersionedSyncTests.pulledRecord(api, f.admin.token, id: i7.lowercased))
             #expect(flagged["outsideOrgUnit"] == .bool(true))
         }
     }
@@ -282,7 +294,7 @@ struct VersionedSyncTests {
                 }
                 try await group.waitForAll()
             }
-            let record = try #require(try await Self.pullAll(api, f.admin.token).first { $0["id"] == .string(id.lowercased) })
+            let record = try #require(try await VersionedSyncTests.pulledRecord(api, f.admin.token, id: id.lowercased))
             for (k, d) in devices.enumerated() {
                 #expect(record["version"]?[d.lowercased] == .number(3))
                 #expect(record["fields"]?["f\(k)"] == .number(3))
