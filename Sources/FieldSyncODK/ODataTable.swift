@@ -54,18 +54,31 @@ public enum ODataTable {
         }
     }
 
+    /// The rows of a table of `count` rows that this page holds (`$skip`, then `$top`).
+    public static func page(count: Int, query: Query) -> Range<Int> {
+        let start = min(query.skip, count)
+        return start..<(query.top.map { min(count, start + $0) } ?? count)
+    }
+
     /// The document for `rows` (all of them, in order): this page of them, the count
     /// when asked, and the next page's link when this one was cut by `$top`.
     public static func document(context: String, rows: [[String: JSONValue]], query: Query, nextLink: (Int) -> String) -> JSONValue {
-        let start = min(query.skip, rows.count)
-        let end = query.top.map { min(rows.count, start + $0) } ?? rows.count
-        var page = Array(rows[start..<end])
+        let range = page(count: rows.count, query: query)
+        return document(context: context, page: Array(rows[range]), range: range, total: rows.count, query: query, nextLink: nextLink)
+    }
+
+    /// The document for one page of a table of `total` rows: `rows` are the rows of
+    /// `range` (``page(count:query:)``), made for this page only.
+    public static func document(
+        context: String, page rows: [[String: JSONValue]], range: Range<Int>, total: Int, query: Query, nextLink: (Int) -> String
+    ) -> JSONValue {
+        var page = rows
         if let keep = query.select {
             page = page.map { row in row.filter { keep.contains($0.key) || $0.key == "__id" } }
         }
         var doc: [String: JSONValue] = ["@odata.context": .string(context), "value": .array(page.map { .object($0) })]
-        if query.count { doc["@odata.count"] = .number(Double(rows.count)) }
-        if end < rows.count { doc["@odata.nextLink"] = .string(nextLink(end)) }
+        if query.count { doc["@odata.count"] = .number(Double(total)) }
+        if range.upperBound < total { doc["@odata.nextLink"] = .string(nextLink(range.upperBound)) }
         return .object(doc)
     }
 

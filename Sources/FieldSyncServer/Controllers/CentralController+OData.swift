@@ -59,25 +59,27 @@ extension CentralController {
         let query = try Self.odataQuery(request)
         let limits = ODKLimits.default
         let logger = context.logger
-        let rows: [[String: JSONValue]] = try await database.withConnection { c in
+        // Only this page's submissions are read with their form (the count needs none).
+        let (rows, range, total): ([[String: JSONValue]], Range<Int>, Int) = try await database.withConnection { c in
             let subs = try await CentralStore(scope: scope, connection: c, logger: logger)
                 .submissions(form: form.form, project: project.id, withXML: true)
+            let range = ODataTable.page(count: subs.count, query: query)
             let odk = ODKStore(account: scope.account, connection: c, logger: logger)
             var xforms: [String: XForm] = [:]
             var rows: [[String: JSONValue]] = []
-            for s in subs {
-                guard let xml = s.latestXML,
-                    let root = try? ODKSubmissionParser.document(Array(xml.utf8), limits: limits),
-                    let header = try? ODKSubmissionParser.header(root)
-                else { continue }
-                let version = header.version ?? form.version
+            for s in subs[range] {
+                let root = s.latestXML.flatMap { try? ODKSubmissionParser.document(Array($0.utf8), limits: limits) }
+                let version = root.flatMap { try? ODKSubmissionParser.header($0).version } ?? form.version
                 if xforms[version] == nil,
                     let stored = try await odk.publishedForm(project: project.id, formId: form.xmlFormId, version: version)
                 {
                     xforms[version] = try? XFormParser.parse(Array(stored.xml.utf8), limits: limits)
                 }
-                guard let xform = xforms[version] else { continue }
-                var row = ODataTable.submissionRow(root, form: xform, id: s.instanceId, query: query)
+                // A submission its form no longer reads keeps its row, with no answers.
+                var row: [String: JSONValue] = ["__id": .string(s.instanceId)]
+                if let root, let xform = xforms[version] {
+                    row = ODataTable.submissionRow(root, form: xform, id: s.instanceId, query: query)
+                }
                 row["__system"] = .object([
                     "submissionDate": .string(s.createdAt.rfc3339),
                     "updatedAt": s.updatedAt.map { .string($0.rfc3339) } ?? .null,
@@ -88,12 +90,12 @@ extension CentralController {
                 ])
                 rows.append(row)
             }
-            return rows
+            return (rows, range, subs.count)
         }
         let path = "projects/\(project.odkId)/forms/\(OpenRosaController.pathSegment(form.xmlFormId)).svc"
         return JSONBody.response(
             ODataTable.document(
-                context: Self.centralURL(request, path + "/$metadata#Submissions"), rows: rows, query: query,
+                context: Self.centralURL(request, path + "/$metadata#Submissions"), page: rows, range: range, total: total, query: query,
                 nextLink: Self.nextLink(request, path + "/Submissions", query: query)))
     }
 

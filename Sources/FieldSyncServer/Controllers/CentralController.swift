@@ -258,7 +258,7 @@ struct CentralController {
             throw APIError.notFound("submission \(iid.prefix(100)) of form \(form.xmlFormId.prefix(100)) has no file \(name.prefix(100))")
         }
         return Response(
-            status: .ok, headers: [.contentType: file.contentType ?? "application/octet-stream"],
+            status: .ok, headers: OpenRosa.fileHeaders(contentType: file.contentType ?? "application/octet-stream", filename: file.name),
             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 

@@ -111,7 +111,9 @@ struct OpenRosaController {
         guard let (file, bytes) = found else {
             throw APIError.notFound("form \(formId.prefix(100)) has no file \(filename.prefix(100))")
         }
-        return OpenRosa.response(bytes, contentType: file.contentType)
+        var headers = OpenRosa.fileHeaders(contentType: file.contentType, filename: file.filename)
+        headers[OpenRosa.versionHeader] = "1.0"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// `GET datasets/{name}/integrity?id=a,b,…` (OpenRosa's integrity API): for each entity

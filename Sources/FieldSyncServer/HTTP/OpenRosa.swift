@@ -20,6 +20,16 @@ enum OpenRosa {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
+    /// The headers of a file served as it was uploaded (form media, submission files): its
+    /// content type, never sniffed, and a download named for the file (RFC 6266, UTF-8).
+    static func fileHeaders(contentType: String, filename: String) -> HTTPFields {
+        var headers: HTTPFields = [.contentType: contentType]
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        let encoded = filename.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? "file"
+        headers[HTTPField.Name("Content-Disposition")!] = "attachment; filename*=UTF-8''\(encoded)"
+        return headers
+    }
+
     /// `<OpenRosaResponse><message nature=…>` with the headers.
     static func message(_ text: String, status: HTTPResponse.Status, nature: OpenRosaWriter.Nature) -> Response {
         response(OpenRosaWriter.response(text, nature: nature), status: status)

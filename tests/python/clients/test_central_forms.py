@@ -234,6 +234,7 @@ def test_pyodk_sends_a_submission_with_its_photo(world, forms):
         assert [(a.name, a.exists) for a in created.attachments] == [("front.jpg", True)]
         got = c.session.get(f"projects/{world.odk_project}/forms/{form_id}/submissions/uuid:{rid}/attachments/front.jpg")
         assert got.status_code == 200 and got.content == photo.read_bytes()
+        assert got.headers["X-Content-Type-Options"] == "nosniff" and got.headers["Content-Disposition"].startswith("attachment")
     # FieldSync's instance lists the file by digest and is complete; the answers are the XML's.
     record = pull_record(token(f"admin-{world.mark}", world.password), "instance", rid)
     assert record["fields"] == {"house": "Blue door", "photo": "front.jpg"}
