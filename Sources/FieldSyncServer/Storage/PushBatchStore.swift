@@ -73,7 +73,9 @@ struct PushBatchStore {
     static func digest(items: [JSONValue], project: UUID) -> [UInt8] {
         var hash = SHA256()
         hash.update(data: Array(project.lowercased.utf8))
-        hash.update(data: Array(JSONWriter.string(.array(items)).utf8))
+        var writer = JSONWriter(capacity: 32 * 1024)
+        writer.write(.array(items))
+        hash.update(data: writer.bytes)
         return Array(hash.finalize())
     }
 
