@@ -21,6 +21,8 @@ struct OpenRosaController {
     let database: Database
     let config: ServerConfiguration
     let limits = ODKLimits.default
+    /// Which XForms name media, by MD5 (formList's manifest URLs), shared by every request.
+    let mediaIndex = XFormMediaIndex()
 
     func addRoutes(to router: RouterGroup<AppRequestContext>) {
         router.get("formList", use: formList)
@@ -40,20 +42,27 @@ struct OpenRosaController {
 
     // MARK: forms
 
-    /// `GET formList`: the project's forms that have an XForm, each at its latest version.
+    /// `GET formList`: the project's forms that have an XForm, each at its latest version
+    /// (its XML read and parsed once per MD5, to know whether it has a manifest).
     @Sendable func formList(_ request: Request, context: AppRequestContext) async throws -> Response {
         let p = try await project(context)
         let forms = try await database.withConnection { c in
             try await ODKStore(account: p.scope.account, connection: c, logger: context.logger).publishedForms(project: p.id)
         }
         let base = OpenRosa.baseURL(request, key: p.key, project: p.odkId)
-        let entries = forms.map { f in
-            let parsed = try? XFormParser.parse(Array(f.xml.utf8), limits: limits)
-            let hasMedia = !(parsed?.mediaFiles.isEmpty ?? true)
-            return OpenRosaWriter.FormListEntry(
-                formID: f.formId, name: f.name, version: f.version, md5Hex: f.md5,
-                downloadURL: "\(base)/forms/\(Self.pathSegment(f.formId)).xml",
-                manifestURL: hasMedia ? "\(base)/forms/\(Self.pathSegment(f.formId))/manifest" : nil)
+        var entries: [OpenRosaWriter.FormListEntry] = []
+        for f in forms {
+            let hasMedia = try await mediaIndex.namesMedia(md5: f.md5, limits: limits) {
+                try await database.withConnection { c in
+                    try await ODKStore(account: p.scope.account, connection: c, logger: context.logger)
+                        .publishedForm(project: p.id, formId: f.formId, version: f.version)?.xml
+                }
+            }
+            entries.append(
+                OpenRosaWriter.FormListEntry(
+                    formID: f.formId, name: f.name, version: f.version, md5Hex: f.md5,
+                    downloadURL: "\(base)/forms/\(Self.pathSegment(f.formId)).xml",
+                    manifestURL: hasMedia ? "\(base)/forms/\(Self.pathSegment(f.formId))/manifest" : nil))
         }
         return OpenRosa.response(OpenRosaWriter.formList(entries))
     }

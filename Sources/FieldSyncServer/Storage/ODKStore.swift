@@ -72,11 +72,12 @@ struct ODKStore {
         return (form, true)
     }
 
-    /// The forms of `project` that have an XForm, each at its latest such version.
+    /// The forms of `project` that have an XForm, each at its latest such version (`xml`
+    /// left empty: formList needs the MD5, ``publishedForm(project:formId:version:)`` reads it).
     func publishedForms(project: UUID) async throws -> [PublishedForm] {
         try await connection.query(
             """
-            SELECT DISTINCT ON (f.id) f.id, f.form_id, f.name, v.version, v.xform_md5, v.xform
+            SELECT DISTINCT ON (f.id) f.id, f.form_id, f.name, v.version, v.xform_md5, ''::text
             FROM forms f JOIN form_versions v ON v.account_id = f.account_id AND v.form_uuid = f.id
             WHERE f.account_id = \(account) AND \(project) = ANY(f.project_ids) AND v.xform IS NOT NULL
             ORDER BY f.id, v.created_at DESC, v.version DESC
