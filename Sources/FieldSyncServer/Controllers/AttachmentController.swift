@@ -23,12 +23,10 @@ struct AttachmentController {
     static func digest(_ context: AppRequestContext) throws -> [UInt8] {
         let raw = context.parameters.get("sha256")?.lowercased() ?? ""
         let bytes = Array(raw.utf8)
-        guard bytes.count == 64, bytes.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+        guard bytes.count == 64, let digest = Hex.bytes(raw) else {
             throw APIError.badRequest("the path must end in the file's SHA-256 as 64 hex digits", field: "sha256")
         }
-        // Checked above: 64 characters, each 0-9 or a-f.
-        func nibble(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
-        return stride(from: 0, to: 64, by: 2).map { nibble(bytes[$0]) << 4 | nibble(bytes[$0 + 1]) }
+        return digest
     }
 
     @Sendable func head(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -49,7 +47,7 @@ struct AttachmentController {
             throw APIError.tooLarge("the file is \(length) bytes; the limit is \(limit) (FIELDSYNC_MAX_ATTACHMENT_BYTES)")
         }
         let sha = ByteBuffer(bytes: expected)
-        let hex = expected.map { String(format: "%02x", $0) }.joined()
+        let hex = Hex.string(expected)
         let body = request.body
         let logger = context.logger
         let created: Int64? = try await database.transaction(timeout: .seconds(600)) { c in
@@ -85,7 +83,7 @@ struct AttachmentController {
             guard digest == expected else {
                 throw APIError(
                     .unprocessableContent, code: ErrorCode.digestMismatch,
-                    message: "the bytes hash to \(digest.map { String(format: "%02x", $0) }.joined()), not to the digest in the path")
+                    message: "the bytes hash to \(Hex.string(digest)), not to the digest in the path")
             }
             try await store.complete(account: account, sha256: sha, size: total)
             return total

@@ -54,9 +54,7 @@ extension CentralController {
         let (scope, project) = try await adminProject(context)
         let publish = try Self.flag(request, "publish") ?? false
         let (form, body) = try await Self.xform(request)
-        guard let version = form.version, !version.isEmpty else {
-            throw APIError.invalid("the XForm has no version (the `version` column of the XLSForm's settings sheet)", field: "version")
-        }
+        let version = try XFormPublisher.version(of: form)
         let logger = context.logger
         let title = form.title.isEmpty ? form.formID : form.title
         let created = try await database.transaction { c in

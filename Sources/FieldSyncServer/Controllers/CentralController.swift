@@ -249,7 +249,7 @@ struct CentralController {
                 guard try await !central.submissions(form: form.form, project: project.id, instanceId: iid).isEmpty else { return nil }
             }
             guard let file = try await ODKStore(account: scope.account, connection: c, logger: logger).files(iid).first(where: { $0.name == name }),
-                let digest = Self.bytes(hex: file.sha256),
+                let digest = Hex.bytes(file.sha256),
                 let bytes = try await AttachmentStore(connection: c, logger: logger).read(account: scope.account, sha256: digest)
             else { return nil }
             return (file, bytes)
@@ -280,20 +280,6 @@ struct CentralController {
             contentType: request.headers[.contentType].map { String($0.prefix(200)) })
         context.logger.info("odk submission file", metadata: ["project": "\(project.odkId)", "size": "\(bytes.count)", "rewritten": "\(rewritten)"])
         return JSONBody.response(.object(["success": .bool(true)]))
-    }
-
-    /// Bytes of a lowercase hex digest.
-    static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        var i = 0
-        while i + 1 < digits.count {
-            guard let b = UInt8(String(decoding: digits[i...i + 1], as: UTF8.self), radix: 16) else { return nil }
-            out.append(b)
-            i += 2
-        }
-        return out
     }
 
     /// `POST …/submissions[?deviceID=]` with the submission XML as the body (pyodk's

@@ -111,7 +111,7 @@ struct OpenRosaController {
         let filename = RequestChecks.pathParameter(context, "filename") ?? ""
         let found: (ODKFormMediaFiles.File, [UInt8])? = try await database.withConnection { c in
             let media = ODKFormMediaFiles(scope: p.scope, connection: c, logger: context.logger)
-            guard let files = try await media.files(project: p.id, formId: formId, limits: limits) else {
+            guard let files = try await media.files(project: p.id, formId: formId, limits: limits, only: filename) else {
                 throw APIError.notFound("form \(formId.prefix(100)) does not exist in this project")
             }
             guard let file = files.first(where: { $0.filename == filename }), let bytes = try await media.bytes(of: file) else { return nil }

@@ -52,7 +52,7 @@ enum OpenRosa {
     static let forwardedProtoHeader = HTTPField.Name("X-Forwarded-Proto")!
 
     static func md5Hex(_ bytes: some Sequence<UInt8>) -> String {
-        Insecure.MD5.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
+        Hex.string(Insecure.MD5.hash(data: Array(bytes)))
     }
 
     static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }

@@ -25,8 +25,9 @@ struct ODKFormMediaFiles {
         var stored: ODKFormStore.Media?
     }
 
-    /// The form's files, nil when the project has no such published form.
-    func files(project: UUID, formId: String, limits: ODKLimits) async throws -> [File]? {
+    /// The form's files, nil when the project has no such published form; `only` narrows
+    /// to the file of that name (a download makes no other entity list's CSV).
+    func files(project: UUID, formId: String, limits: ODKLimits, only: String? = nil) async throws -> [File]? {
         guard
             let form = try await ODKStore(account: scope.account, connection: connection, logger: logger)
                 .publishedForm(project: project, formId: formId, version: nil)
@@ -38,7 +39,7 @@ struct ODKFormMediaFiles {
         let entities = CentralEntityStore(scope: scope, connection: connection, logger: logger)
         var seen: Set<String> = []
         var out: [File] = []
-        for media in xform.mediaFiles where seen.insert(media.filename).inserted {
+        for media in xform.mediaFiles where (only == nil || media.filename == only) && seen.insert(media.filename).inserted {
             if media.kind == .csv, media.filename.hasSuffix(".csv"),
                 let list = try await entities.entityList(named: String(media.filename.dropLast(4)))
             {

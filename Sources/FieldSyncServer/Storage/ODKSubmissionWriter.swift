@@ -212,7 +212,7 @@ struct ODKSubmissionWriter {
             let received = try await odk.files(instanceID).filter { submission.attachmentNames.contains($0.name) }
             try await Self.writeInstance(
                 record: stored.recordId, instanceID: instanceID,
-                batchKey: "\(instanceID)#file:\(name):\(sha.map { String(format: "%02x", $0) }.joined())",
+                batchKey: "\(instanceID)#file:\(name):\(Hex.string(sha))",
                 base: (try? JSONParser.parse(version)) ?? .object([:]),
                 changes: submission.answers, fixed: [:], attachments: received, device: sent.device,
                 scope: scope, project: project, connection: c, logger: logger)

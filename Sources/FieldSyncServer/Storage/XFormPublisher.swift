@@ -22,10 +22,16 @@ struct XFormPublisher {
         var md5: String
     }
 
-    func publish(_ form: XForm, xml body: [UInt8], project: UUID) async throws -> Published {
+    /// The XForm's version, which every stored XForm has (422 without one).
+    static func version(of form: XForm) throws -> String {
         guard let version = form.version, !version.isEmpty else {
             throw APIError.invalid("the XForm has no version (the `version` column of the XLSForm's settings sheet)", field: "version")
         }
+        return version
+    }
+
+    func publish(_ form: XForm, xml body: [UInt8], project: UUID) async throws -> Published {
+        let version = try Self.version(of: form)
         guard try await AccountStore(connection: connection, logger: logger).projectExists(account: scope.account, project) else {
             throw APIError.notFound("project \(project.lowercased) does not exist")
         }
