@@ -158,6 +158,10 @@ def test_form_uploads_that_cannot_work_are_refused(world, forms):
          headers={"Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
     call("POST", base, admin, data=b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>', expect=(400,), headers={"Content-Type": "application/xml"})
     call("POST", f"{base}/{forms['visit']}/draft/attachments/unnamed.csv", admin, data=b"x", expect=(404,))
+    # An XForm whose primary instance has no id: 422, and no form is made.
+    no_id = (forms["tmp"] / "register.xml").read_text().replace(f'id="site_register_{world.mark}"', "", 1)
+    assert no_id != (forms["tmp"] / "register.xml").read_text()
+    call("POST", base + "?publish=true", admin, data=no_id.encode(), expect=(422,), headers={"Content-Type": "application/xml"})
     agent = token(f"agent-{world.mark}", world.password)
     call("POST", base + "?publish=true", agent, data=b"<x/>", expect=(403,), headers={"Content-Type": "application/xml"})
 
@@ -269,3 +273,16 @@ def test_collect_splits_a_large_submission_over_two_posts(world, forms):
     record = pull_record(admin, "instance", rid)
     assert record["fields"] == {"house": "Green roof", "photo": "roof.jpg"} and record["complete"] is True
     assert [(a["name"], a["sha256"], a["size"]) for a in record["attachments"]] == [("roof.jpg", hashlib.sha256(photo).hexdigest(), len(photo))]
+
+
+def test_a_huge_submission_is_413_and_writes_nothing(world, forms):
+    """A submission XML above the XML limit (10 MiB) inside a multipart body Collect may
+    send (below X-OpenRosa-Accept-Content-Length): 413, and no instance appears."""
+    rid = str(uuid.uuid4())
+    form_id = f"house_photo_{world.mark}"
+    xml = (f'<?xml version="1.0"?><data id="{form_id}" version="1"><house>{"x" * (11 << 20)}</house>'
+           f'<meta><instanceID>uuid:{rid}</instanceID></meta></data>').encode()
+    r = requests.post(world.server_url + "/submission", headers={"X-OpenRosa-Version": "1.0"}, timeout=60,
+                      files={"xml_submission_file": ("submission.xml", xml, "text/xml")})
+    assert r.status_code == 413 and "OpenRosaResponse" in r.text, r.text[:300]
+    assert pull_record(token(f"admin-{world.mark}", world.password), "instance", rid) is None
