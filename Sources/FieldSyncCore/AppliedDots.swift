@@ -84,7 +84,9 @@ public struct AppliedDots: Sendable, Hashable {
 
     /// The pointwise maximum: the record's version vector.
     public var vector: VersionVector {
-        VersionVector(counters.compactMapValues(\.last))
+        // Every list is non-empty and ≥ 1 (``insert(_:)`` and ``init(counters:)`` keep them
+        // so): `mapValues` keeps the table's layout, where filtering would hash every replica again.
+        VersionVector(positiveEntries: counters.mapValues { $0.last ?? 0 })
     }
 
     /// Every dot, replicas in byte order, counters ascending.

@@ -117,7 +117,7 @@ public struct PushDecision: Sendable {
         let check = record.state.check(item.write)
         switch check {
         case .duplicate:
-            return PushResult(id: id, kind: kindName, status: .unchanged, version: record.state.version.json)
+            return PushResult(id: id, kind: kindName, status: .unchanged, version: record.state.version)
         case .outOfOrder:
             return reject(ItemError(code: ErrorCode.outOfOrder, message: check.message ?? "out of order", field: "\(item.path).base"))
         case .invalidVersion(let message):
@@ -160,7 +160,7 @@ public struct PushDecision: Sendable {
         keep = true
         touched[item.kind, default: []].insert(item.id)
         applied.append(item)
-        return PushResult(id: id, kind: kindName, status: outcome.pushStatus, version: record.state.version.json)
+        return PushResult(id: id, kind: kindName, status: outcome.pushStatus, version: record.state.version)
     }
 
     /// The first problem with what the item (or, for later writes, its record) refers to:

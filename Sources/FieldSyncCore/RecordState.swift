@@ -63,12 +63,30 @@ public struct RecordState: Sendable, Hashable, Codable {
             self = RecordState(fields: fields, version: version)
             return
         }
-        self.fields = fields.compactMapValues { values in
-            let kept = RecordState.normalised(values)
-            return kept.isEmpty ? nil : kept
+        // Stored lists are in precedence order, one value per dot (``stateText`` wrote them
+        // from a state, whose lists ``apply(_:)`` and this initialiser keep so): a list in
+        // strict precedence order is taken as it is, without hashing every value's dot
+        // (~50 in a hot shared entity's field); only others are normalised. In place: no
+        // new table unless one must change.
+        var kept = fields
+        for (name, values) in fields where !RecordState.isInStrictPrecedenceOrder(values) {
+            let normal = RecordState.normalised(values)
+            kept[name] = normal.isEmpty ? nil : normal
         }
+        self.fields = kept
         self.version = version
         self.applied = dots
+    }
+
+    /// Whether `values` is non-empty and each value takes precedence over the next.
+    static func isInStrictPrecedenceOrder(_ values: [FieldValue]) -> Bool {
+        guard !values.isEmpty else { return false }
+        var k = 1
+        while k < values.count {
+            guard values[k - 1].takesPrecedence(over: values[k]) else { return false }
+            k += 1
+        }
+        return true
     }
 
     /// One field's values in precedence order, one per dot (the one that takes

@@ -66,9 +66,13 @@ extension RecordState {
         let before = version
         let dot = write.dot
         for (name, value) in write.changes {
+            // The kept values stay in precedence order (a field's list always is): the new
+            // value goes in before the first one it takes precedence over, no sort.
             var values = (fields[name] ?? []).filter { !write.base.covers($0.dot) && $0.dot != dot }
-            values.append(FieldValue(value: value, dot: dot, editedAt: write.editedAt))
-            fields[name] = RecordState.sorted(values)
+            let new = FieldValue(value: value, dot: dot, editedAt: write.editedAt)
+            let at = values.firstIndex { new.takesPrecedence(over: $0) } ?? values.endIndex
+            values.insert(new, at: at)
+            fields[name] = values
         }
         version.include(dot)
         applied.insert(dot)

@@ -22,6 +22,12 @@ public struct VersionVector: Sendable, Hashable, Codable, CustomStringConvertibl
         self.entries = entries.filter { $0.value > 0 }
     }
 
+    /// Entries the caller knows are all above 0 (checked in debug builds only).
+    init(positiveEntries entries: [String: Int64]) {
+        assert(entries.values.allSatisfy { $0 > 0 })
+        self.entries = entries
+    }
+
     /// `["server": 3, "dev-a": 2]`; a replica named twice keeps its greater counter.
     public init(dictionaryLiteral elements: (String, Int64)...) {
         entries = [:]

@@ -80,4 +80,35 @@ struct RecordStateTextTests {
         #expect(RecordState(stateText: texts[0]) != nil)
         #expect(RecordState(stateText: texts[9]) == nil)
     }
+
+    @Test(
+        "with the dots first (jsonb's order), the vector is taken from them; lists out of precedence order and twice-held dots are still normalised")
+    func dotsFirst() {
+        let a2 = #"{"value":"A","replica":"dev-a","counter":2,"editedAt":"2026-11-20T08:15:30.123Z"}"#
+        let b5 = #"{"value":"B","replica":"dev-b","counter":5,"editedAt":"2026-11-20T08:16:00.000Z"}"#
+        let b5older = #"{"value":"C","replica":"dev-b","counter":5,"editedAt":"2026-11-20T08:10:00.000Z"}"#
+        let dots = #""dots":{"dev-a":[1,2],"dev-b":[5]}"#
+        let texts = [
+            // jsonb's own spacing and order
+            #"{"dots": {"dev-a": [1, 2], "dev-b": [5]}, "fields": {"name": ["# + b5 + ", " + a2 + #"]}, "version": {"dev-a": 2, "dev-b": 5}}"#,
+            // values out of precedence order; one dot held twice (the one that takes precedence stays)
+            "{" + dots + #","fields":{"name":["# + a2 + "," + b5 + #"]},"version":{"dev-a":2,"dev-b":5}}"#,
+            "{" + dots + #","fields":{"name":["# + b5older + "," + a2 + "," + b5 + #"]},"version":{"dev-a":2,"dev-b":5}}"#,
+            // an empty field is dropped
+            "{" + dots + #","fields":{"name":["# + a2 + #"],"gone":[]},"version":{"dev-a":2,"dev-b":5}}"#,
+            // a vector that is not whole numbers, a duplicate vector, an escaped key: the general route decides
+            "{" + dots + #","fields":{"name":["# + a2 + #"]},"version":{"dev-a":2.5,"dev-b":5}}"#,
+            "{" + dots + #","fields":{"name":["# + a2 + #"]},"version":{"dev-a":2,"dev-b":5},"version":{"dev-a":2,"dev-b":5}}"#,
+            "{" + dots + #","fields":{"name":["# + a2 + #"]},"version":{"dev\u002da":2,"dev-b":5}}"#,
+            "{" + dots + #","fields":{"name":["# + a2 + #"]},"version":{"dev-a":-2,"dev-b":5}}"#,
+        ]
+        for text in texts {
+            #expect(RecordState(stateText: text) == general(text), "\(text)")
+        }
+        let read = RecordState(stateText: texts[2])
+        #expect(read?.fields["name"]?.map(\.value) == [.string("B"), .string("A")])
+        #expect(read?.version == ["dev-a": 2, "dev-b": 5])
+        #expect(direct(texts[0]) != nil, "jsonb's text is read by the direct reader")
+        #expect(RecordState(stateText: texts[3])?.fields["gone"] == nil)
+    }
 }

@@ -127,7 +127,7 @@ final class FakeSyncServer: SyncTransport, Sendable {
         }
         return PushResult(
             id: id, kind: kind, status: creating ? .created : .updated,
-            version: .object(version.mapValues { .number(Double($0)) }))
+            version: VersionVector(version.mapValues { Int64($0) }))
     }
 
     private static func document(_ key: String, _ s: State) -> JSONValue? {

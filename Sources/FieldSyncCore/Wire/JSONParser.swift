@@ -103,13 +103,15 @@ public struct JSONParser {
         mutating func parseObject() throws(Failure) -> JSONValue {
             try enter()
             i += 1
-            var members: [String: JSONValue] = [:]
             skipSpace()
             if i < buffer.count, buffer[i] == UInt8(ascii: "}") {
                 i += 1
                 depth -= 1
-                return .object(members)
+                return .object([:])
             }
+            // Room for a pushed item's members from the start: growing 1 → 2 → 4 → 8
+            // rehashed every key three times (a push reads hundreds of objects).
+            var members = [String: JSONValue](minimumCapacity: 8)
             while true {
                 skipSpace()
                 guard i < buffer.count, buffer[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }

@@ -37,11 +37,13 @@ public struct JSONWriter {
             bytes.append(UInt8(ascii: "]"))
         case .object(let o):
             bytes.append(UInt8(ascii: "{"))
-            for (k, key) in o.keys.sorted().enumerated() {
+            // Members sorted by key (the canonical text batch digests hash: keep this order),
+            // each written from the sorted pair rather than looked up again.
+            for (k, member) in o.sorted(by: { $0.key < $1.key }).enumerated() {
                 if k > 0 { bytes.append(UInt8(ascii: ",")) }
-                write(string: key)
+                write(string: member.key)
                 bytes.append(UInt8(ascii: ":"))
-                write(o[key]!)
+                write(member.value)
             }
             bytes.append(UInt8(ascii: "}"))
         }
@@ -97,16 +99,43 @@ public struct JSONWriter {
         // Runs of bytes that need no escaping are copied whole (most strings are one run).
         s.withUTF8 { utf8 in
             var start = 0
-            for i in 0..<utf8.count {
+            var i = 0
+            while i < utf8.count {
+                // Eight bytes at a time while none of them needs escaping.
+                if utf8.count - i >= 8, let base = utf8.baseAddress {
+                    let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
+                    if !Self.needsEscape(word) {
+                        i += 8
+                        continue
+                    }
+                }
                 let c = utf8[i]
-                if c >= 0x20 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") { continue }
+                if c >= 0x20 && c != UInt8(ascii: "\"") && c != UInt8(ascii: "\\") {
+                    i += 1
+                    continue
+                }
                 if i > start { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i])) }
                 escape(c)
-                start = i + 1
+                i += 1
+                start = i
             }
             if utf8.count > start { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count])) }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Whether any of the eight bytes of `word` is below 0x20, a quote or a backslash
+    /// (the classic "has a byte less than n" and "has a zero byte" bit tricks; bytes
+    /// at or above 0x80 never match, so UTF-8 sequences pass whole).
+    static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let q = word ^ (ones &* 0x22)
+        let quote = (q &- ones) & ~q & highs
+        let b = word ^ (ones &* 0x5C)
+        let backslash = (b &- ones) & ~b & highs
+        return (control | quote | backslash) != 0
     }
 
     private mutating func escape(_ c: UInt8) {

@@ -58,12 +58,13 @@ public struct PushResult: Sendable, Hashable {
     public var id: String?
     public var kind: String?
     public var status: PushStatus
-    public var version: JSONValue?
+    /// The record's version after the write (absent for positions and rejected items).
+    public var version: VersionVector?
     public var error: ItemError?
     /// For an org-unit proposal (`pending`): the change request it became.
     public var changeId: String?
 
-    public init(id: String?, kind: String?, status: PushStatus, version: JSONValue? = nil, error: ItemError? = nil, changeId: String? = nil) {
+    public init(id: String?, kind: String?, status: PushStatus, version: VersionVector? = nil, error: ItemError? = nil, changeId: String? = nil) {
         self.id = id
         self.kind = kind
         self.status = status
@@ -77,20 +78,50 @@ public struct PushResult: Sendable, Hashable {
         PushResult(id: id, kind: kind, status: .rejected, error: error)
     }
 
+    /// As a `JSONValue` (the answer itself is written by ``JSONWriter/write(result:)``).
     public var json: JSONValue {
         var o: [String: JSONValue] = ["status": .string(status.rawValue)]
         o["id"] = id.map(JSONValue.string) ?? .null
         o["kind"] = kind.map(JSONValue.string) ?? .null
-        if let version { o["version"] = version }
+        if let version { o["version"] = version.json }
         if let error { o["error"] = error.json }
         if let changeId { o["changeId"] = .string(changeId) }
         return .object(o)
     }
 
+    /// Reads one entry of an answer's `results`; `nil` without a known `status`.
     public init?(json: JSONValue) {
         guard let s = json["status"]?.stringValue, let status = PushStatus(rawValue: s) else { return nil }
         self.init(
             id: json["id"]?.stringValue, kind: json["kind"]?.stringValue, status: status,
-            version: json["version"], error: json["error"].flatMap(ItemError.init(json:)), changeId: json["changeId"]?.stringValue)
+            version: json["version"].flatMap(VersionVector.init(json:)), error: json["error"].flatMap(ItemError.init(json:)),
+            changeId: json["changeId"]?.stringValue)
+    }
+}
+
+extension JSONWriter {
+    /// One entry of a push answer's `results`, written straight from the result: the
+    /// `JSONValue` route built a dictionary per result and one per version (a shared
+    /// record's version names every device that wrote to it) and sorted their keys.
+    public mutating func write(result r: PushResult) {
+        raw("{\"status\":\"")
+        raw(r.status.rawValue)
+        raw("\",\"id\":")
+        if let id = r.id { write(string: id) } else { raw("null") }
+        raw(",\"kind\":")
+        if let kind = r.kind { write(string: kind) } else { raw("null") }
+        if let version = r.version {
+            raw(",\"version\":")
+            write(version: version)
+        }
+        if let error = r.error {
+            raw(",\"error\":")
+            write(error.json)
+        }
+        if let changeId = r.changeId {
+            raw(",\"changeId\":")
+            write(string: changeId)
+        }
+        raw("}")
     }
 }

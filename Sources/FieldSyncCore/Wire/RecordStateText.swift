@@ -3,19 +3,40 @@ extension RecordState {
     /// a tree of dictionaries per value first; a conflicted record holds many values).
     /// Fields and vector entries in no particular order, as ``stateJSON``'s objects.
     public var stateText: String {
+        String(decoding: storedText().bytes, as: UTF8.self)
+    }
+
+    /// ``stateText``'s bytes, with where each conflicted field's list of values sits in
+    /// them: a record's document lists its conflicts with the same values, so it copies
+    /// those bytes instead of writing every value again (a hot shared entity holds ~50).
+    public func storedText() -> StoredStateText {
         var w = JSONWriter(capacity: 256)
-        w.raw("{\"fields\":")
-        w.write(fieldValues: fields)
-        w.raw(",\"version\":")
-        w.write(version: version)
-        w.raw(",\"dots\":")
+        var conflicts: [(name: String, range: Range<Int>)] = []
+        // Members in jsonb's order (`dots` first), so text read back from either a jsonb
+        // column or a text one has the dots before the vector, which is then taken from them.
+        w.raw("{\"dots\":")
         w.write(dots: applied)
+        w.raw(",\"fields\":{")
+        for (k, (name, values)) in fields.enumerated() {
+            if k > 0 { w.raw(",") }
+            w.write(string: name)
+            w.raw(":")
+            let start = w.bytes.count
+            w.write(fieldValueList: values)
+            if values.count >= 2 { conflicts.append((name, start..<w.bytes.count)) }
+        }
+        w.raw("},\"version\":")
+        w.write(version: version)
         w.raw("}")
-        return String(decoding: w.bytes, as: UTF8.self)
+        return StoredStateText(bytes: w.bytes, conflicts: conflicts)
     }
 
     /// Reads the text of ``stateJSON`` (a stored state), the same state as
-    /// `RecordState(stateJSON: JSONParser.parse(text))`, `nil` where that is `nil`.
+    /// `RecordState(stateJSON: JSONParser.parse(text))`, `nil` where that is `nil`, for
+    /// every text ``stateText`` or `stateJSON` wrote. Stored dots are believed: their
+    /// maximum is the vector and they hold every value's dot (see
+    /// ``init(storedFields:version:dots:)``), so a hand-made text that breaks this reads
+    /// as its dots say.
     ///
     /// Stored states are read on every push that touches an existing record, and a
     /// record in conflict holds many values: this reads the stored shape straight from
@@ -37,7 +58,42 @@ extension RecordState {
     }
 }
 
+/// A state's stored text (``RecordState/stateText``) and where its conflicted fields'
+/// value lists sit in it.
+public struct StoredStateText: Sendable {
+    /// The text's UTF-8 bytes.
+    public var bytes: [UInt8]
+    /// Each field holding two or more values, with the byte range of its `[…]` list.
+    public var conflicts: [(name: String, range: Range<Int>)]
+
+    /// Writes `"conflicts":{"name":[…],…}` from the stored text's own bytes; nothing when
+    /// no field is in conflict. The same text as `write(fieldValues: state.conflicts())`.
+    public func writeConflicts(into w: inout JSONWriter) {
+        guard !conflicts.isEmpty else { return }
+        w.raw("\"conflicts\":{")
+        for (k, conflict) in conflicts.enumerated() {
+            if k > 0 { w.raw(",") }
+            w.write(string: conflict.name)
+            w.raw(":")
+            bytes.withUnsafeBufferPointer { all in
+                w.raw(bytes: UnsafeBufferPointer(rebasing: all[conflict.range]))
+            }
+        }
+        w.raw("}")
+    }
+}
+
 extension JSONWriter {
+    /// A field's values: `[FIELDVALUE,…]`.
+    public mutating func write(fieldValueList values: [FieldValue]) {
+        raw("[")
+        for (j, v) in values.enumerated() {
+            if j > 0 { raw(",") }
+            write(fieldValue: v)
+        }
+        raw("]")
+    }
+
     /// A field value as a conflict entry: `{"value","replica","counter","editedAt"}`.
     public mutating func write(fieldValue value: FieldValue) {
         raw("{\"value\":")
@@ -85,12 +141,8 @@ extension JSONWriter {
         for (k, (name, values)) in fields.enumerated() {
             if k > 0 { raw(",") }
             write(string: name)
-            raw(":[")
-            for (j, v) in values.enumerated() {
-                if j > 0 { raw(",") }
-                write(fieldValue: v)
-            }
-            raw("]")
+            raw(":")
+            write(fieldValueList: values)
         }
         raw("}")
     }
@@ -150,6 +202,7 @@ extension JSONParser.Cursor {
         var fields: [String: [FieldValue]]?
         var version: VersionVector?
         var dots: AppliedDots?
+        var versionSkipped = false
         var first = true
         while let key = try nextKey(first: &first) {
             switch key {
@@ -160,16 +213,49 @@ extension JSONParser.Cursor {
                 guard fields == nil else { throw Unusual() }
                 fields = try parseStoredFields()
             case "version":
-                guard version == nil else { throw Unusual() }
-                version = try parseStoredVersion()
+                guard version == nil, !versionSkipped else { throw Unusual() }
+                // The stored vector is the stored dots' maximum (``stateText`` writes both from
+                // one state): when the dots came first (jsonb orders `dots` before `version`)
+                // the vector is taken from them, sharing their replica strings, and its text is
+                // only stepped over.
+                if let dots, !dots.isEmpty {
+                    try skipStoredVersion()
+                    versionSkipped = true
+                } else {
+                    version = try parseStoredVersion()
+                }
             default:
                 throw Unusual()
             }
         }
         skipSpace()
         guard i == buffer.count else { throw Unusual() }
+        if versionSkipped, let dots { version = dots.vector }
         guard let fields, let version else { return nil }
         return RecordState(storedFields: fields, version: version, dots: dots)
+    }
+
+    /// Steps over a stored vector, `{"dev-b":7,…}`, checking its shape (keys are strings,
+    /// values whole numbers) without making its strings.
+    private mutating func skipStoredVersion() throws {
+        guard take(UInt8(ascii: "{")) else { throw Unusual() }
+        if take(UInt8(ascii: "}")) { return }
+        repeat {
+            skipSpace()
+            guard i < buffer.count, buffer[i] == UInt8(ascii: "\"") else { throw Unusual() }
+            i += 1
+            while i < buffer.count, buffer[i] != UInt8(ascii: "\"") {
+                i += buffer[i] == UInt8(ascii: "\\") ? 2 : 1
+            }
+            guard i < buffer.count else { throw Unusual() }
+            i += 1
+            guard take(UInt8(ascii: ":")) else { throw Unusual() }
+            skipSpace()
+            let start = i
+            while i < buffer.count, buffer[i] >= 48, buffer[i] <= 57 { i += 1 }
+            guard i > start else { throw Unusual() }
+        } while take(UInt8(ascii: ","))
+        guard take(UInt8(ascii: "}")) else { throw Unusual() }
     }
 
     /// `{"dev-b":[2,7],…}`.

@@ -51,10 +51,14 @@ public struct VersionedItem: Sendable {
         self.kind = kind
         self.path = path
         id = try r.requiredUUID("id")
-        let replica = try r.requiredString("replica")
-        guard replica.lowercased() == device.lowercasedText else {
+        let sent = try r.requiredString("replica")
+        let deviceText = device.lowercasedText
+        // Devices send their id in lower case: that text is used as it is, without making
+        // a lower-cased copy per item.
+        let replica = sent == deviceText ? deviceText : sent.lowercased()
+        guard replica == deviceText else {
             throw ItemError(
-                code: ErrorCode.invalidVersion, message: "replica must be the pushing device \(device.lowercasedText), got \"\(replica.prefix(60))\"",
+                code: ErrorCode.invalidVersion, message: "replica must be the pushing device \(device.lowercasedText), got \"\(sent.prefix(60))\"",
                 field: r.field("replica"))
         }
         let counter = try r.requiredInteger("counter")
@@ -73,7 +77,7 @@ public struct VersionedItem: Sendable {
         if let deleted = changes["deleted"], deleted.boolValue == nil {
             throw ItemError.invalidField("\(r.field("changes")).deleted", "deleted must be true or false")
         }
-        write = VersionedWrite(base: base, replica: replica.lowercased(), counter: counter, editedAt: editedAt, changes: changes)
+        write = VersionedWrite(base: base, replica: replica, counter: counter, editedAt: editedAt, changes: changes)
         var fixed: [String: JSONValue] = [:]
         for name in Self.fixedAttributes(of: kind) {
             guard let v = try r.value(name), !v.isNull else { continue }

@@ -117,7 +117,7 @@ struct SyncController {
             w.raw(",\"results\":[")
             for (k, r) in results.enumerated() {
                 if k > 0 { w.raw(",") }
-                w.write((r ?? .rejected(id: nil, kind: nil, ItemError.invalidRequest("item was not processed"))).json)
+                w.write(result: r ?? .rejected(id: nil, kind: nil, ItemError.invalidRequest("item was not processed")))
             }
             w.raw("],\"cursor\":")
             let cursor = try await batches.storeAnswer(batchId, prefix: String(decoding: w.bytes, as: UTF8.self))

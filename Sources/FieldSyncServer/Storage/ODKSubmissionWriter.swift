@@ -166,7 +166,7 @@ struct ODKSubmissionWriter {
         if result.status == .rejected {
             throw APIError(result.error ?? ItemError.invalidField("submission", "the submission was refused"))
         }
-        try await odk.setVersion(instanceID, result.version ?? .object([:]))
+        try await odk.setVersion(instanceID, (result.version ?? VersionVector()).json)
     }
 
     /// A file of a submission sent after it (Central's `POST …/submissions/{id}/attachments/{name}`,

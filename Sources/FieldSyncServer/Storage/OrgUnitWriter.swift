@@ -68,13 +68,13 @@ struct OrgUnitWriter {
             if let (changeId, status) = try await existingProposal(id, w, on: c) {
                 return PushResult(
                     id: id.lowercased, kind: kind, status: status == "pending" ? .pending : .unchanged,
-                    version: state.version.json, changeId: changeId.lowercased)
+                    version: state.version, changeId: changeId.lowercased)
             }
             let verdict = state.checkProposal(w)
             if verdict != .ok { throw reject(verdict.errorCode!, verdict.message!, "\(item.path).base") }
         } else {
             let verdict = state.check(w)
-            if verdict == .duplicate { return PushResult(id: id.lowercased, kind: kind, status: .unchanged, version: state.version.json) }
+            if verdict == .duplicate { return PushResult(id: id.lowercased, kind: kind, status: .unchanged, version: state.version) }
             if verdict != .ok { throw reject(verdict.errorCode!, verdict.message!, "\(item.path).base") }
         }
 
@@ -138,12 +138,12 @@ struct OrgUnitWriter {
                 state.apply(w)
                 try await store.store(id: id, state: state, status: "pending", previousPath: nil, user: user)
             }
-            return PushResult(id: id.lowercased, kind: kind, status: .pending, version: state.version.json, changeId: changeId.lowercased)
+            return PushResult(id: id.lowercased, kind: kind, status: .pending, version: state.version, changeId: changeId.lowercased)
         }
         let outcome = state.apply(w)
         try await store.store(id: id, state: state, status: row?.status ?? "validated", previousPath: row?.path, user: user)
         try await store.recordWrite(id: id, w, user: user, device: device, batchId: batchId)
-        return PushResult(id: id.lowercased, kind: kind, status: outcome.pushStatus, version: state.version.json)
+        return PushResult(id: id.lowercased, kind: kind, status: outcome.pushStatus, version: state.version)
     }
 
     /// The change request already made of this dot, if any, and its status.

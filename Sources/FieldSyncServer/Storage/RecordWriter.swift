@@ -220,12 +220,15 @@ struct RecordWriter {
         let units = try rows.map { try Self.reference("orgUnitId", of: $0) }
         // Written straight from the states (the generic JSONValue route built a tree per
         // value first, the largest CPU cost of a push; shared records hold many values).
-        let states = rows.map { $0.1.state.stateText }
+        // The document's conflicts are copied from the state's text (the same values).
+        let stored = rows.map { $0.1.state.storedText() }
+        let states = stored.map { String(decoding: $0.bytes, as: UTF8.self) }
         let conflicts = rows.map(\.1.state.isInConflict)
         let isNew = rows.map(\.1.isNew)
-        let docs = rows.map { id, r in
-            Self.entityDocumentText(
-                r.state, id: id, project: r.projectId, type: r.fixed["entityTypeId"] ?? .null, unit: r.fixed["orgUnitId"] ?? .null)
+        let docs = zip(rows, stored).map { row, text in
+            let (id, r) = row
+            return Self.entityDocumentText(
+                r.state, stored: text, id: id, project: r.projectId, type: r.fixed["entityTypeId"] ?? .null, unit: r.fixed["orgUnitId"] ?? .null)
         }
         assert(
             zip(rows, zip(states, docs)).allSatisfy { row, text in
@@ -290,7 +293,9 @@ struct RecordWriter {
     // MARK: direct JSON writers (same documents as RecordState.stateJSON / recordDocument)
 
     /// ``RecordState/recordDocument(kind:id:attributes:)`` of an entity, as text.
-    static func entityDocumentText(_ state: RecordState, id: UUID, project: UUID, type: JSONValue, unit: JSONValue) -> String {
+    static func entityDocumentText(
+        _ state: RecordState, stored: StoredStateText, id: UUID, project: UUID, type: JSONValue, unit: JSONValue
+    ) -> String {
         var w = JSONWriter(capacity: 256)
         w.raw("{\"kind\":\"entity\",\"id\":")
         w.write(string: id.lowercased)
@@ -312,11 +317,8 @@ struct RecordWriter {
         }
         w.raw("},\"version\":")
         w.write(version: state.version)
-        let conflicts = state.fields.filter { $0.value.count >= 2 }
-        if !conflicts.isEmpty {
-            w.raw(",\"conflicts\":")
-            w.write(fieldValues: conflicts)
-        }
+        if !stored.conflicts.isEmpty { w.raw(",") }
+        stored.writeConflicts(into: &w)
         w.raw("}")
         return String(decoding: w.bytes, as: UTF8.self)
     }
