@@ -12,7 +12,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fieldsync-bench",
         abstract: "Load generators for FieldSync benchmarks (see scripts/bench-positions).",
-        subcommands: [Positions.self, Entities.self])
+        subcommands: [Positions.self, Entities.self, PushCPU.self])
 }
 
 struct Positions: AsyncParsableCommand {
