@@ -18,6 +18,8 @@ struct HostileInputTests {
         let token: String?
         let body: JSONValue
         let field: String
+        /// The status the route's contract gives (400 or 422), when the test pins it.
+        var status: Int? = nil
         var description: String { name }
     }
 
@@ -47,6 +49,22 @@ struct HostileInputTests {
                 return .object(o)
             }
             let textField: JSONValue = .object(["name": .string("q"), "type": .string("text")])
+            // Central's side: the project's integer id, the entity list of the world's entity
+            // type with one property, and one real entity to update.
+            let odkProject = try #require(try await api.call(.get, "/odk/v1/projects", token: f.admin.token).json[0]?["id"]?.numberValue)
+            let list = "/odk/v1/projects/\(Int(odkProject))/datasets/Household"
+            let property = try await api.call(.post, list + "/properties", token: f.admin.token, json: .object(["name": .string("village")]))
+            #expect(property.status == .ok, "\(property.text)")
+            let made = try await api.call(
+                .post, list + "/entities", token: f.admin.token,
+                json: .object(["label": .string("Amina"), "data": .object(["village": .string("Subil")])]))
+            #expect(made.status == .ok, "\(made.text)")
+            let entityUUID = try #require(made.json["uuid"]?.stringValue)
+            let patch = list + "/entities/\(entityUUID)?baseVersion=1"
+            func entity(label: JSONValue = .string("Karim"), data: [String: JSONValue] = [:]) -> JSONValue {
+                .object(["label": label, "data": .object(data)])
+            }
+            let units = "/v1/orgunits/changes/\(UUID().lowercased)/review"
             let unit: (JSONValue) -> JSONValue = { name in .array([.object(["id": .string(UUID().lowercased), "name": name, "parentId": .null])]) }
             let cases: [Case] = [
                 Case(name: "account name", method: .post, uri: "/v1/accounts", token: root, body: .object(["name": bad]), field: "name"),
@@ -124,13 +142,82 @@ struct HostileInputTests {
                 Case(
                     name: "conflict resolution value", method: .post, uri: "/v1/conflicts/entity/\(UUID().lowercased)/resolve", token: f.admin.token,
                     body: .object(["changes": .object(["name": bad])]), field: "changes.name"),
+                Case(
+                    name: "instance conflict resolution value", method: .post, uri: "/v1/conflicts/instance/\(UUID().lowercased)/resolve",
+                    token: f.admin.token, body: .object(["changes": .object(["water": bad])]), field: "changes.water", status: 422),
+                Case(
+                    name: "org-unit conflict resolution value", method: .post, uri: "/v1/conflicts/orgUnit/\(UUID().lowercased)/resolve",
+                    token: f.admin.token, body: .object(["changes": .object(["name": bad])]), field: "changes.name", status: 422),
+                // Central's entities (pyodk): label, data values and data keys, one and many, created and updated.
+                Case(
+                    name: "Central entity label", method: .post, uri: list + "/entities", token: f.admin.token, body: entity(label: bad),
+                    field: "label", status: 400),
+                Case(
+                    name: "Central entity data value", method: .post, uri: list + "/entities", token: f.admin.token,
+                    body: entity(data: ["village": bad]), field: "data.village", status: 400),
+                Case(
+                    name: "Central entity data key", method: .post, uri: list + "/entities", token: f.admin.token,
+                    body: entity(data: ["vil\u{0}lage": .string("x")]), field: "data.vil\\u0000lage", status: 400),
+                Case(
+                    name: "Central entities (many) label", method: .post, uri: list + "/entities", token: f.admin.token,
+                    body: .object(["entities": .array([entity(), entity(label: bad)]), "source": .object(["name": .string("s")])]),
+                    field: "entities[1].label", status: 400),
+                Case(
+                    name: "Central entity update label", method: .patch, uri: patch, token: f.admin.token, body: .object(["label": bad]),
+                    field: "label", status: 400),
+                Case(
+                    name: "Central entity update data value", method: .patch, uri: patch, token: f.admin.token,
+                    body: .object(["data": .object(["village": bad])]), field: "data.village", status: 400),
+                Case(
+                    name: "Central entity update data key", method: .patch, uri: patch, token: f.admin.token,
+                    body: .object(["data": .object(["village\u{0}": .string("x")])]), field: "data.village\\u0000", status: 400),
+                Case(
+                    name: "Central entity list property", method: .post, uri: list + "/properties", token: f.admin.token,
+                    body: .object(["name": bad]), field: "name", status: 400),
+                Case(
+                    name: "Central sign-in email, no token", method: .post, uri: "/odk/v1/sessions", token: nil,
+                    body: .object(["email": bad, "password": .string("whatever-1")]), field: "email", status: 400),
+                Case(
+                    name: "Central sign-in password, no token", method: .post, uri: "/odk/v1/sessions", token: nil,
+                    body: .object(["email": .string("root"), "password": bad]), field: "password", status: 400),
+                Case(
+                    name: "app user name", method: .post, uri: "/v1/app-users", token: f.admin.token,
+                    body: .object([
+                        "projectId": .string(f.project.lowercased), "orgUnitIds": .array([.string(w.districtA.lowercased)]), "name": bad,
+                    ]),
+                    field: "name", status: 422),
+                Case(
+                    name: "review field name", method: .post, uri: units, token: f.admin.token,
+                    body: .object(["decision": .string("approve"), "fields": .array([bad])]), field: "fields[0]", status: 422),
+                Case(
+                    name: "review comment", method: .post, uri: units, token: f.admin.token,
+                    body: .object(["decision": .string("reject"), "comment": bad]), field: "comment", status: 422),
+                Case(
+                    name: "user update projectIds", method: .patch, uri: "/v1/users/\(f.agent.userId.lowercased)" + q, token: root,
+                    body: .object(["projectIds": .array([bad])]), field: "projectIds[0]", status: 422),
             ]
             for c in cases {
                 let r = try await api.call(c.method, c.uri, token: c.token, json: c.body)
                 #expect((400...499).contains(r.status.code), "\(c): \(r.status) \(r.text)")
                 #expect(r.errorCode == "invalid_field", "\(c): \(r.text)")
                 #expect(r.errorField == c.field, "\(c): \(r.text)")
+                if let status = c.status { #expect(r.status.code == status, "\(c): \(r.status) \(r.text)") }
             }
+            // `password` is no member of a user update (UserUpdate): a NUL in it is never a 5xx, the
+            // member is ignored, and the user keeps its password.
+            let agentName = try #require(
+                try await api.call(.get, "/v1/users" + q, token: root).json["items"]?.arrayValue?
+                    .first { $0["id"] == .string(f.agent.userId.lowercased) }?["username"]?.stringValue)
+            let ignored = try await api.call(
+                .patch, "/v1/users/\(f.agent.userId.lowercased)" + q, token: root, json: .object(["password": .string("long-enough\u{0}")]))
+            #expect(ignored.status.code < 500, "\(ignored.status) \(ignored.text)")
+            #expect(ignored.status == .ok, "\(ignored.text)")
+            _ = try await api.signIn(agentName, "password-agent")
+            // The Central entity kept its first version; the many-entity body wrote none.
+            let entities = try await api.call(.get, list + "/entities", token: f.admin.token)
+            #expect(entities.json.arrayValue?.count == 1, "\(entities.text)")
+            #expect(entities.json[0]?["currentVersion"]?["version"] == .number(1), "\(entities.text)")
+            #expect(entities.json[0]?["currentVersion"]?["label"] == .string("Amina"), "\(entities.text)")
             // Nothing was half-written, and the server still works.
             let types = try await api.call(.get, "/v1/entity-types" + q, token: root)
             #expect(types.status == .ok)
@@ -241,6 +328,59 @@ struct HostileInputTests {
         }
     }
 
+    @Test("times with 1 to 9 fraction digits and any offset are accepted and pulled as UTC milliseconds; 10 digits reject that item alone")
+    func timestampsEndToEnd() async throws {
+        try await withTestApp { api in
+            let w = try await VersionedSyncTests.World.make(api)
+            let f = w.f
+            let devA = f.admin.device
+            let devB = try await VersionedSyncTests.secondDevice(api, f)
+            func stamped(_ item: JSONValue, _ key: String, _ time: String) -> JSONValue {
+                var o = item.objectValue ?? [:]
+                o[key] = .string(time)
+                return .object(o)
+            }
+            let position = UUID(), entity = UUID(), tooFine = UUID(), tooFinePosition = UUID(), after = UUID()
+            let items: [JSONValue] = [
+                stamped(positionItem(id: position), "capturedAt", "2026-11-20T08:14:02.1234Z"),
+                stamped(
+                    w.newEntity(entity, device: devA, counter: 1, changes: ["name": .string("Amina")]), "editedAt",
+                    "2026-11-20T08:14:02.123456789+05:45"),
+                stamped(
+                    w.newEntity(tooFine, device: devA, counter: 2, changes: ["name": .string("Karim")]), "editedAt", "2026-11-20T08:14:02.1234567891Z"
+                ),
+                stamped(positionItem(id: tooFinePosition), "capturedAt", "2026-11-20T08:14:02.1234567891Z"),
+                w.newEntity(after, device: devA, counter: 3, changes: ["name": .string("Rahima")]),
+            ]
+            let r = try await VersionedSyncTests.push(api, f.admin.token, devA, items)
+            #expect(r.count == items.count)
+            for k in [0, 1, 4] { #expect(r[k]["status"] == .string("created"), "item \(k): \(r[k])") }
+            for (k, member) in [(2, "editedAt"), (3, "capturedAt")] {
+                #expect(r[k]["status"] == .string("rejected"), "item \(k): \(r[k])")
+                #expect(r[k]["error"]?["code"] == .string("invalid_field"), "item \(k): \(r[k])")
+                #expect(r[k]["error"]?["field"] == .string("items[\(k)].\(member)"), "item \(k): \(r[k])")
+            }
+            // An entity's editedAt shows in the pull where its values do: as a conflict entry.
+            // A second device writes the same field concurrently (its base has not seen A's).
+            let b = try await VersionedSyncTests.push(
+                api, f.admin.token, devB, [w.entity(entity, device: devB, counter: 1, at: 1_763_626_540_000, changes: ["name": .string("Amina B.")])])
+            #expect(b.first?["status"] == .string("conflict"), "\(b)")
+
+            let pulledPosition = try #require(try await VersionedSyncTests.pulledRecord(api, f.admin.token, id: position.lowercased))
+            #expect(pulledPosition["capturedAt"] == .string("2026-11-20T08:14:02.123Z"), "\(pulledPosition)")
+            let pulledEntity = try #require(try await VersionedSyncTests.pulledRecord(api, f.admin.token, id: entity.lowercased))
+            let values = pulledEntity["conflicts"]?["name"]?.arrayValue ?? []
+            let fromA = try #require(values.first { $0["replica"] == .string(devA.lowercased) }, "\(pulledEntity)")
+            // 08:14:02.123456789 at +05:45 is 02:29:02.123 UTC: milliseconds kept, the rest truncated.
+            #expect(fromA["editedAt"] == .string("2026-11-20T02:29:02.123Z"), "\(pulledEntity)")
+            #expect(fromA["value"] == .string("Amina"))
+            // The other items of the batch are stored; the rejected ones are not.
+            #expect(try await VersionedSyncTests.pulledRecord(api, f.admin.token, id: after.lowercased) != nil)
+            let ids = Set(try await VersionedSyncTests.pullAll(api, f.admin.token).compactMap { $0["id"]?.stringValue })
+            #expect(ids.isDisjoint(with: [tooFine.lowercased, tooFinePosition.lowercased]), "\(ids)")
+        }
+    }
+
     @Test("a missing or mistyped member of a pushed item is invalid_field naming it; invalid_request is for the envelope")
     func itemMembers() async throws {
         try await withTestApp { api in
@@ -259,6 +399,14 @@ struct HostileInputTests {
             }
             let entity = w.newEntity(UUID(), device: dev, counter: 1, changes: ["name": .string("x")])
             let instance = w.instance(UUID(), device: dev, counter: 1, answers: ["members": .number(1)])
+            let unit: JSONValue = .object([
+                "kind": .string("orgUnit"), "id": .string(UUID().lowercased), "replica": .string(dev.lowercased), "counter": .number(1),
+                "editedAt": .string("2026-11-20T08:15:30.123Z"),
+                "changes": .object(["name": .string("U"), "parentId": .string(w.country.lowercased)]),
+            ])
+            let attachment: JSONValue = .array([
+                .object(["name": .string("a.jpg"), "sha256": .string(String(repeating: "a", count: 64)), "size": .string("1")])
+            ])
             let cases: [(JSONValue, String)] = [
                 (without(entity, "editedAt"), "editedAt"), (without(entity, "counter"), "counter"), (without(entity, "changes"), "changes"),
                 (without(entity, "replica"), "replica"), (without(entity, "id"), "id"),
@@ -268,6 +416,10 @@ struct HostileInputTests {
                 (without(instance, "editedAt"), "editedAt"), (with(instance, "attachments", .object([:])), "attachments"),
                 (without(positionItem(), "capturedAt"), "capturedAt"), (without(positionItem(), "location"), "location"),
                 (with(positionItem(), "capturedAt", .number(1)), "capturedAt"), (with(positionItem(), "accuracy", .string("5")), "accuracy"),
+                (without(unit, "editedAt"), "editedAt"), (with(unit, "counter", .string("1")), "counter"),
+                (without(entity, "kind"), "kind"), (without(positionItem(), "id"), "id"),
+                (with(instance, "formId", .number(5)), "formId"), (with(instance, "orgUnitId", .string("x")), "orgUnitId"),
+                (with(entity, "orgUnitId", .string("x")), "orgUnitId"), (with(instance, "attachments", attachment), "attachments[0].size"),
             ]
             var items = cases.map(\.0)
             items.append(.array([]))
@@ -284,6 +436,8 @@ struct HostileInputTests {
             let notObject = results[cases.count]
             #expect(notObject["status"] == .string("rejected"))
             #expect(notObject["error"]?["code"] == .string("invalid_field"), "\(notObject)")
+            // An item that is not an object has no kind: that member is the one named.
+            #expect(notObject["error"]?["field"] == .string("items[\(cases.count)].kind"), "\(notObject)")
             #expect(results[cases.count + 1]["status"] == .string("created"), "\(results[cases.count + 1])")
             // The envelope's own problems stay invalid_request (400).
             let noBatch = try await api.call(

@@ -253,7 +253,9 @@ extension CentralController {
     }
 
     /// `label` and `data` of an entity in a request: `data` an object whose keys are
-    /// properties of the list and whose values are text (or null, which clears).
+    /// properties of the list and whose values are text (or null, which clears). Text
+    /// holding NUL (`\u0000`, which PostgreSQL refuses) is `invalid_field` naming `label`
+    /// or `data.<key>` (``ObjectReader/checkText(_:field:)``, the one check of all text).
     static func labelAndData(
         _ json: JSONValue, path: String, properties: Set<String>, labelRequired: Bool
     ) throws(ItemError) -> (String?, [String: JSONValue]) {
@@ -262,6 +264,7 @@ extension CentralController {
         var label: String?
         switch o["label"] {
         case .string(let s)?:
+            try ObjectReader.checkText(.string(s), field: at("label"))
             guard s.contains(where: { !$0.isWhitespace }) else { throw ItemError.invalidField(at("label"), "label must not be empty") }
             label = s
         case nil where !labelRequired: label = nil
@@ -271,6 +274,8 @@ extension CentralController {
         switch o["data"] {
         case nil: break
         case .object(let d)?:
+            // Keys and values: a key holding NUL is named as `data.a\u0000b`, never as an unknown property.
+            try ObjectReader.checkText(.object(d), field: at("data"))
             for (key, value) in d {
                 guard properties.contains(key) else {
                     throw ItemError.invalidField(
