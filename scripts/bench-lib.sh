@@ -20,6 +20,11 @@ else
   BIN=$(swift build -c release "${SCRATCH[@]}" --show-bin-path)
 fi
 FIELDSYNC_PG_DURABLE=1 source scripts/throwaway-postgis.sh
+# BENCH_DB_SET="name = value": a setting of the database for the server's sessions (an
+# experiment, e.g. plan_cache_mode), set before the server connects.
+if [ -n "${BENCH_DB_SET:-}" ]; then
+  psql -h "$PGSOCK" -p "$PGPORT" -U "$PGUSER" -d postgres -v ON_ERROR_STOP=1 -qAtc "ALTER DATABASE fieldsync_test SET $BENCH_DB_SET" >/dev/null
+fi
 SERVER_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 SERVER_URL="http://127.0.0.1:$SERVER_PORT"
 FIELDSYNC_DATABASE_URL="$FIELDSYNC_TEST_DATABASE_URL" FIELDSYNC_PORT=$SERVER_PORT FIELDSYNC_ADMIN_USER=bench-root \
