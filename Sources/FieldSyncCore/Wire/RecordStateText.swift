@@ -67,7 +67,7 @@ public struct StoredStateText: Sendable {
     public var conflicts: [(name: String, range: Range<Int>)]
 
     /// Writes `"conflicts":{"name":[…],…}` from the stored text's own bytes; nothing when
-    /// no field is in conflict. The same text as `write(fieldValues: state.conflicts())`.
+    /// no field is in conflict. The conflicted fields' lists, as ``RecordState/storedText()`` wrote them.
     public func writeConflicts(into w: inout JSONWriter) {
         guard !conflicts.isEmpty else { return }
         w.raw("\"conflicts\":{")
@@ -131,18 +131,6 @@ extension JSONWriter {
                 write(integer: counter)
             }
             raw("]")
-        }
-        raw("}")
-    }
-
-    /// Fields with all their values: `{"name":[FIELDVALUE,…],…}`.
-    public mutating func write(fieldValues fields: [String: [FieldValue]]) {
-        raw("{")
-        for (k, (name, values)) in fields.enumerated() {
-            if k > 0 { raw(",") }
-            write(string: name)
-            raw(":")
-            write(fieldValueList: values)
         }
         raw("}")
     }
